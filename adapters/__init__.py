@@ -1,0 +1,1 @@
+"""Transports and ERP connectors that plug into the gateway through gateway.ports."""

@@ -1,0 +1,1 @@
+"""o2c-gateway: the core package (model, X12 engine, mapping, pipeline, CLI)."""

@@ -47,7 +47,11 @@ class Position:
         parts: list[str] = []
         if self.segment is not None:
             where = f"segment {self.segment}"
-            extra = [x for x in (self.tag, f"byte {self.offset}" if self.offset is not None else None) if x]
+            extra = [
+                x
+                for x in (self.tag, f"byte {self.offset}" if self.offset is not None else None)
+                if x
+            ]
             if extra:
                 where += f" ({', '.join(extra)})"
             parts.append(where)

@@ -150,4 +150,3 @@ class GroupErrorCode(StrEnum):
     SET_COUNT_MISMATCH = "5"
     INVALID_CONTROL_NUMBER = "6"
     NOT_UNIQUE_IN_INTERCHANGE = "19"  # 005010
-    SET_NOT_IN_GROUP = "23"

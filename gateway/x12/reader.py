@@ -13,12 +13,14 @@ Imports only ``gateway.errors`` and ``gateway.x12.codes``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from gateway.errors import EnvelopeError, Position
 from gateway.x12.codes import InterchangeNoteCode as Ta1
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 CHUNK_SIZE = 1 << 20
 _ISA_SCAN_LIMIT = 1024  # an ISA longer than this is not an ISA
@@ -32,7 +34,7 @@ _EBCDIC_ISA = b"\xc9\xe2\xc1"  # "ISA" in cp037
 
 @dataclass(frozen=True, slots=True)
 class Delimiters:
-    """The four X12 delimiters of one interchange.
+    r"""The four X12 delimiters of one interchange.
 
     ``repetition`` is None where ISA11 is a standards identifier (before 00402).
     ``suffix`` is what the writer puts after each terminator (``"\\n"`` or ``""``).
@@ -176,7 +178,7 @@ class X12Reader:
     def __iter__(self) -> Iterator[ReadItem]:
         return self._read(self._chunks())
 
-    def _read(self, chunks: Iterable[str]) -> Iterator[ReadItem]:  # noqa: C901 - one state machine
+    def _read(self, chunks: Iterable[str]) -> Iterator[ReadItem]:
         it = iter(chunks)
         buf = ""
         base = 0  # offset of buf[0] in the file
@@ -199,7 +201,9 @@ class X12Reader:
             while True:
                 if base == 0 and buf.startswith(_BOM_LATIN1):
                     buf, base = buf[3:], base + 3
-                stripped = buf.lstrip(_WHITESPACE + ("\x85\x40" if self._encoding == "cp037" else ""))
+                stripped = buf.lstrip(
+                    _WHITESPACE + ("\x85\x40" if self._encoding == "cp037" else "")
+                )
                 base += len(buf) - len(stripped)
                 buf = stripped
                 if len(buf) >= 4 or not more():
@@ -246,6 +250,7 @@ class X12Reader:
             delim = isa.delimiters
             term = delim.segment
             esep = delim.element
+            comp = delim.component
             # -- inside an interchange: split chunk by chunk ---------------------
             ended = False
             tlen = len(term)
@@ -263,6 +268,10 @@ class X12Reader:
                         seg = seg.replace("\r", "").replace("\n", "")
                     at = base + start + len(piece) - len(piece.lstrip(_WHITESPACE))
                     els = seg.split(esep)
+                    if comp in seg:
+                        # a trailing component separator only adds empty components,
+                        # which X12 says are absent (X12.6 section 3.7)
+                        els = [e.rstrip(comp) if e.endswith(comp) else e for e in els]
                     if els[0] == "ISA" and len(els) > 1:
                         # a new ISA before the IEA: this interchange ended early
                         yield BrokenInterchange(
@@ -317,7 +326,7 @@ def _parse_isa(buf: str, base: int, number: int) -> tuple[IsaSegment, int] | Bro
     if not esep or esep.isalnum() or esep in _WHITESPACE:
         return BrokenInterchange(
             _reader_error(
-                f"ISA element separator is {esep!r}: it must be a non-alphanumeric, non-space character",
+                f"ISA element separator is {esep!r}: it must not be a letter, digit or space",
                 Ta1.INVALID_ELEMENT_SEPARATOR,
                 base,
                 number,
@@ -348,7 +357,9 @@ def _parse_isa(buf: str, base: int, number: int) -> tuple[IsaSegment, int] | Bro
         k += 1
     if k >= len(buf):
         return BrokenInterchange(
-            _reader_error("file ends inside the ISA segment", Ta1.PREMATURE_END_OF_FILE, base, number)
+            _reader_error(
+                "file ends inside the ISA segment", Ta1.PREMATURE_END_OF_FILE, base, number
+            )
         )
     component = buf[k]
     k += 1
@@ -430,7 +441,12 @@ def _checked_isa(
     warnings: list[str] = []
     if len(elements) != 17:
         return BrokenInterchange(
-            _reader_error(f"ISA has {len(elements) - 1} elements, expected 16", Ta1.INVALID_CONTROL_STRUCTURE, base, number)
+            _reader_error(
+                f"ISA has {len(elements) - 1} elements, expected 16",
+                Ta1.INVALID_CONTROL_STRUCTURE,
+                base,
+                number,
+            )
         )
     widths = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
     for idx, width in enumerate(widths, start=1):
@@ -459,6 +475,8 @@ def _checked_isa(
         )
     version = elements[12].strip()
     rep_char = elements[11]
-    repetition = rep_char if version >= "00402" and len(rep_char) == 1 and not rep_char.isalnum() else None
+    repetition = (
+        rep_char if version >= "00402" and len(rep_char) == 1 and not rep_char.isalnum() else None
+    )
     delims = Delimiters(element=esep, component=component, repetition=repetition, segment=term)
     return IsaSegment(elements, base, number, delims, tuple(warnings))

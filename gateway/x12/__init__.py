@@ -1,0 +1,1 @@
+"""The X12 engine: reader, envelopes, guides, validation, acknowledgments and writer."""

@@ -1,0 +1,166 @@
+"""The streaming reader against real files and the quirks partners send."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from gateway.x12.codes import InterchangeNoteCode
+from gateway.x12.reader import BrokenInterchange, IsaSegment, Segment, X12Reader, text
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "x12"
+ALL = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
+
+
+def _read(data: bytes, chunk_size: int = 1 << 20) -> list[Segment | BrokenInterchange]:
+    return list(X12Reader(io.BytesIO(data), chunk_size=chunk_size))
+
+
+def _shape(items: list[Segment | BrokenInterchange]) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    for it in items:
+        if isinstance(it, BrokenInterchange):
+            out.append(("broken", it.error.code, it.error.message))
+        else:
+            out.append((tuple(it.elements), it.offset, it.number))
+    return out
+
+
+VICS = (FIXTURES / "850" / "nodex12_850_vics.edi").read_bytes()
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("chunk_size", [1, 7, 64, 4096])
+def test_chunk_size_never_changes_the_result(path: Path, chunk_size: int) -> None:
+    data = path.read_bytes()
+    assert _shape(_read(data, chunk_size)) == _shape(_read(data))
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_offsets_point_at_the_segment_id(path: Path) -> None:
+    data = path.read_bytes()
+    for it in _read(data):
+        if isinstance(it, Segment) and not isinstance(it, IsaSegment):
+            raw = data[it.offset : it.offset + len(it.tag)].decode("latin-1")
+            assert raw == it.tag
+
+
+def test_delimiters_come_from_the_isa() -> None:
+    items = _read(VICS)
+    isa = items[0]
+    assert isinstance(isa, IsaSegment)
+    assert (isa.delimiters.element, isa.delimiters.component, isa.delimiters.segment) == (
+        "*",
+        ">",
+        "~",
+    )
+    assert isa.delimiters.repetition is None  # ISA11 "U" before 00402
+    pipe = _read((FIXTURES / "810" / "stupidedi_810_pipe_elements.edi").read_bytes())[0]
+    assert isinstance(pipe, IsaSegment) and pipe.delimiters.element == "|"
+    rep = _read((FIXTURES / "855" / "stedi_855_005010.edi").read_bytes())[0]
+    assert isinstance(rep, IsaSegment) and rep.delimiters.repetition == "^"
+
+
+def test_bom_indentation_and_crlf_are_tolerated() -> None:
+    body = VICS.decode("latin-1").replace("~\n", "~\r\n    ").encode("latin-1")
+    assert [s.elements for s in _read(b"\xef\xbb\xbf  " + body)] == [
+        s.elements for s in _read(VICS)
+    ]
+
+
+@pytest.mark.parametrize(
+    "terminator", [b"\n", b"\r", b"\r\n", b"\x15", b"\x15\r\n", b"\xe2\x80\xa6\n"]
+)
+def test_other_segment_terminators(terminator: bytes) -> None:
+    data = VICS.replace(b"~\n", b"~").replace(b"~", terminator)
+    items = _read(data)
+    assert all(isinstance(i, Segment) for i in items)
+    assert [s.elements for s in items] == [s.elements for s in _read(VICS)]
+
+
+def test_hard_wrapped_at_80_columns() -> None:
+    flat = VICS.replace(b"~\n", b"~")
+    wrapped = b"\n".join(flat[i : i + 80] for i in range(0, len(flat), 80))
+    assert [s.elements for s in _read(wrapped)] == [s.elements for s in _read(VICS)]
+
+
+def test_ebcdic_cp037() -> None:
+    flat = (
+        VICS.decode("latin-1").replace("~\n", "~").replace("~", "\x85")
+    )  # NEL terminator, as EBCDIC hosts send
+    data = flat.encode("cp037")
+    records = b"".join(data[i : i + 80].ljust(80, b"\x40") for i in range(0, len(data), 80))
+    segs = _read(records)
+    assert [s.elements for s in segs] == [s.elements for s in _read(VICS)]
+
+
+def test_several_interchanges_with_their_own_delimiters() -> None:
+    other = (FIXTURES / "810" / "stupidedi_810_pipe_elements.edi").read_bytes()
+    items = _read(VICS + b"\n" + other)
+    isas = [i for i in items if isinstance(i, IsaSegment)]
+    assert [i.delimiters.element for i in isas] == ["*", "|"]
+    assert sum(1 for i in items if isinstance(i, Segment) and i.tag == "IEA") == 2
+
+
+def test_unpadded_isa_is_read_with_warnings() -> None:
+    data = (FIXTURES / "810" / "indice_810_ariba_unpadded_tabs.edi").read_bytes()
+    isa = _read(data)[0]
+    assert isinstance(isa, IsaSegment)
+    assert isa.warnings and "ISA02" in isa.warnings[0]
+
+
+def test_nbsp_padding_is_rejected_precisely() -> None:
+    data = (FIXTURES / "850" / "indice_850_nbsp_isa.edi").read_bytes()
+    (item,) = _read(data)
+    assert isinstance(item, BrokenInterchange)
+    assert item.error.code == InterchangeNoteCode.INVALID_CONTROL_STRUCTURE
+    assert "ISA02" in item.error.message and "0xC2" in item.error.message
+    assert item.error.position.offset == 3  # after the BOM
+
+
+def test_isa_split_by_the_terminator_is_rejected() -> None:
+    data = (FIXTURES / "855" / "stupidedi_855_isa_split.edi").read_bytes()
+    (item,) = _read(data)
+    assert isinstance(item, BrokenInterchange)
+    assert "after ISA10" in item.error.message
+
+
+def test_missing_iea_is_premature_end() -> None:
+    data = VICS[: VICS.index(b"IEA")]
+    items = _read(data)
+    assert isinstance(items[-1], BrokenInterchange)
+    assert items[-1].error.code == InterchangeNoteCode.PREMATURE_END_OF_FILE
+
+
+def test_garbage_before_isa_is_reported_and_skipped() -> None:
+    items = _read(b"HELLO THERE\n" + VICS)
+    assert isinstance(items[0], BrokenInterchange)
+    assert "expected an ISA" in items[0].error.message
+    assert isinstance(items[1], IsaSegment)
+
+
+def test_new_isa_before_iea() -> None:
+    cut = VICS[: VICS.index(b"IEA")]
+    items = _read(cut + VICS)
+    broken = [i for i in items if isinstance(i, BrokenInterchange)]
+    assert len(broken) == 1 and broken[0].error.code == InterchangeNoteCode.PREMATURE_END_OF_FILE
+    assert sum(1 for i in items if isinstance(i, IsaSegment)) == 2
+
+
+def test_trailing_component_separator_means_absent_components() -> None:
+    data = (FIXTURES / "850" / "indice_850_tilde_component_separator.edi").read_bytes()
+    st = next(s for s in _read(data) if isinstance(s, Segment) and s.tag == "ST")
+    assert st.elements == ["ST", "850", "0001"]
+
+
+def test_text_redecodes_utf8() -> None:
+    assert text("Caf\xc3\xa9") == "Café"
+    assert text("Caf\xe9") == "Caf\xe9"  # not UTF-8: left as read
+    assert text("plain") == "plain"
+
+
+def test_empty_and_whitespace_input() -> None:
+    assert _read(b"") == []
+    assert _read(b"  \r\n ") == []
