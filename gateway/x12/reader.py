@@ -53,14 +53,41 @@ class Delimiters:
 
 
 class Segment:
-    """One segment: ``elements[0]`` is the segment id, ``elements[1]`` is its 01 element."""
+    """One segment: ``elements[0]`` is the segment id, ``elements[1]`` is its 01 element.
 
-    __slots__ = ("elements", "number", "offset")
+    The reader hands out segments whose elements are split on first access
+    (and then kept), so that code that only routes segments never pays for it.
+    """
 
-    def __init__(self, elements: list[str], offset: int, number: int) -> None:
-        self.elements = elements
+    __slots__ = ("_dialect", "_elements", "_raw", "number", "offset")
+
+    def __init__(
+        self,
+        elements: list[str] | None,
+        offset: int,
+        number: int,
+        raw: str = "",
+        dialect: tuple[str, str] = ("*", ""),
+    ) -> None:
+        self._elements = elements
         self.offset = offset
         self.number = number
+        self._raw = raw
+        self._dialect = dialect  # (element separator, component separator)
+
+    @property
+    def elements(self) -> list[str]:
+        """All elements; ``elements[0]`` is the segment id."""
+        els = self._elements
+        if els is None:
+            sep, comp = self._dialect
+            els = self._raw.split(sep)
+            if comp and comp in self._raw:
+                # a trailing component separator only adds empty components,
+                # which X12 says are absent (X12.6 section 3.7)
+                els = [e.rstrip(comp) if e.endswith(comp) else e for e in els]
+            self._elements = els
+        return els
 
     @property
     def tag(self) -> str:
@@ -250,47 +277,50 @@ class X12Reader:
             delim = isa.delimiters
             term = delim.segment
             esep = delim.element
-            comp = delim.component
+            dialect = (esep, delim.component)
             # -- inside an interchange: split chunk by chunk ---------------------
             ended = False
-            tlen = len(term)
             while True:
-                pieces = buf.split(term)
+                split_on, wrapped = _split_plan(
+                    buf, term, eof=eof, newline=delim.newline_terminated
+                )
+                tlen = len(split_on)
+                pieces = buf.split(split_on)
                 tail = "" if eof else pieces.pop()
                 consumed = 0
                 for piece in pieces:
                     start = consumed
                     consumed += len(piece) + tlen
-                    seg = piece.strip(_WHITESPACE)
-                    if not seg:
-                        continue
-                    if "\n" in seg or "\r" in seg:
-                        seg = seg.replace("\r", "").replace("\n", "")
-                    at = base + start + len(piece) - len(piece.lstrip(_WHITESPACE))
-                    els = seg.split(esep)
-                    if comp in seg:
-                        # a trailing component separator only adds empty components,
-                        # which X12 says are absent (X12.6 section 3.7)
-                        els = [e.rstrip(comp) if e.endswith(comp) else e for e in els]
-                    if els[0] == "ISA" and len(els) > 1:
-                        # a new ISA before the IEA: this interchange ended early
-                        yield BrokenInterchange(
-                            _reader_error(
-                                f"interchange {isa.get(13)!r} has no IEA: a new ISA starts "
-                                f"at byte {at}",
-                                Ta1.PREMATURE_END_OF_FILE,
-                                at,
-                                number + 1,
+                    if piece and piece[0] > " " and piece[-1] > " " and not wrapped:
+                        seg = piece  # the common case: nothing to clean
+                        at = base + start
+                    else:
+                        seg = piece.strip(_WHITESPACE)
+                        if not seg:
+                            continue
+                        if wrapped:
+                            seg = seg.replace("\r", "").replace("\n", "")
+                        at = base + start + len(piece) - len(piece.lstrip(_WHITESPACE))
+                    if seg[0] == "I" and seg[3:4] in (esep, "") and seg[:3] in ("IEA", "ISA"):
+                        if seg[1] == "S":
+                            # a new ISA before the IEA: this interchange ended early
+                            yield BrokenInterchange(
+                                _reader_error(
+                                    f"interchange {isa.get(13)!r} has no IEA: a new ISA "
+                                    f"starts at byte {at}",
+                                    Ta1.PREMATURE_END_OF_FILE,
+                                    at,
+                                    number + 1,
+                                )
                             )
-                        )
-                        consumed = at - base
+                            consumed = at - base
+                        else:
+                            number += 1
+                            yield Segment(None, at, number, seg, dialect)
                         ended = True
                         break
                     number += 1
-                    yield Segment(els, at, number)
-                    if els[0] == "IEA":
-                        ended = True
-                        break
+                    yield Segment(None, at, number, seg, dialect)
                 if ended:
                     consumed = min(consumed, len(buf))
                     buf = buf[consumed:]
@@ -313,6 +343,30 @@ class X12Reader:
                     )
                 )
                 return
+
+
+def _split_plan(buf: str, term: str, *, eof: bool, newline: bool) -> tuple[str, bool]:
+    """Choose how to split one chunk: on the terminator plus its line break where
+    every line break in the chunk follows a terminator, and say whether line
+    breaks occur inside segments (80-column wrapping) and must be removed.
+    """
+    if newline:
+        return term, False
+    for brk in ("\n", "\r\n"):
+        if brk == "\n" and "\r" in buf:
+            continue
+        if brk == "\r\n" and not (buf.count("\r") == buf.count("\n") == buf.count("\r\n")):
+            continue
+        breaks = buf.count(brk)
+        if not breaks:
+            return term, False
+        after_term = buf.count(term + brk)
+        if breaks != after_term + buf.startswith(brk):
+            return term, True
+        if not eof and buf.count(term) == after_term + buf.endswith(term):
+            return term + brk, False
+        return term, False
+    return term, True
 
 
 def _parse_isa(buf: str, base: int, number: int) -> tuple[IsaSegment, int] | BrokenInterchange:
