@@ -18,6 +18,8 @@ from pytest_asyncio import is_async_test
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+pytest_plugins = ["tests.support.fixtures"]
+
 _SAMPLES_ENV = "O2C_SAMPLES_DIR"
 
 

@@ -1,0 +1,1 @@
+"""The pipeline: receive, process, deliver."""

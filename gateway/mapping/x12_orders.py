@@ -1,0 +1,268 @@
+"""X12 orders: 850 purchase order to ``PurchaseOrder``, 855 acknowledgement both ways.
+
+Each segment has one reader naming its elements once; the tables below say where each
+reader's result goes. The 850 mapper runs on every order of large files, so it walks
+each loop once and validates the finished order in one pydantic call.
+
+Imports only ``gateway.errors``, ``gateway.model``, ``gateway.x12.reader`` and
+``gateway.mapping.x12_common``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gateway.errors import MappingError
+from gateway.mapping.x12_common import (
+    Fields,
+    Loop,
+    LoopRule,
+    OutboundSet,
+    SegmentRule,
+    allowance_charge,
+    build,
+    code,
+    collect,
+    currency,
+    date_ref,
+    date_segment,
+    day,
+    description,
+    destinations,
+    fmt_date,
+    fmt_real,
+    joined,
+    need,
+    opening,
+    padded,
+    party,
+    party_segments,
+    pid_segments,
+    product_elements,
+    product_ids,
+    real,
+    reference,
+    reference_segment,
+    required,
+    segment,
+    terms,
+)
+from gateway.model import AckLine, PurchaseOrder, PurchaseOrderAck
+
+if TYPE_CHECKING:
+    from gateway.model import Envelope
+    from gateway.x12.reader import Delimiters, Segment
+
+# -- 850 ---------------------------------------------------------------------------------
+
+
+def _beg(seg: Segment) -> Fields:
+    """BEG: purpose, order type, PO number, release, order date."""
+    _, purpose, order_type, po_number, release, po_date = padded(seg, 5)[:6]
+    return {
+        "purpose_code": required(purpose, seg, 1, "purpose code"),
+        "order_type": required(order_type, seg, 2, "order type"),
+        "po_number": required(po_number, seg, 3, "purchase order number"),
+        "release_number": code(release),
+        "po_date": day(po_date, seg, 5, "purchase order date"),
+    }
+
+
+def _po1(seg: Segment, *, needed: bool = False) -> Fields:
+    """PO1: line number, quantity, unit, price, price basis, product id pairs from PO106."""
+    _, number, quantity, uom, price, basis, *pairs = padded(seg, 5)
+    return {
+        "line_number": code(number),
+        "quantity": real(quantity, seg, 2, "quantity ordered", needed=needed),
+        "uom": code(uom),
+        "unit_price": real(price, seg, 4, "unit price"),
+        "price_basis": code(basis),
+        "product_ids": product_ids(pairs),
+    }
+
+
+def _po1_ordered(seg: Segment) -> Fields:
+    """PO1 of an 850, where the quantity is required."""
+    return _po1(seg, needed=True)
+
+
+_ORDER_LINE: dict[str, SegmentRule] = {
+    "PO1": ("", _po1_ordered, "merge"),
+    "PID": ("description", description, "append"),
+    "REF": ("references", reference, "append"),
+    "DTM": ("dates", date_ref, "append"),
+    "SDQ": ("destinations", destinations, "extend"),
+    "SAC": ("allowances_charges", allowance_charge, "append"),
+}
+_ORDER_LINE_LOOPS: dict[str, LoopRule] = {
+    "PID": ("description", opening(description), "append"),
+    "SAC": ("allowances_charges", opening(allowance_charge), "append"),
+}
+
+
+def _order_line(loop: Loop) -> Fields:
+    """PO1 loop: the line, its descriptions, references, dates, destinations and SACs."""
+    fields = collect(loop, _ORDER_LINE, _ORDER_LINE_LOOPS)
+    joined(fields, "description")
+    return fields
+
+
+_ORDER: dict[str, SegmentRule] = {
+    "BEG": ("", _beg, "merge"),
+    "CUR": ("currency", currency, "first"),
+    "REF": ("references", reference, "append"),
+    "ITD": ("terms", terms, "first"),
+    "DTM": ("dates", date_ref, "append"),
+    "SAC": ("allowances_charges", allowance_charge, "append"),
+}
+_ORDER_LOOPS: dict[str, LoopRule] = {
+    "SAC": ("allowances_charges", opening(allowance_charge), "append"),
+    "N1": ("parties", party, "append"),
+    "PO1": ("lines", _order_line, "append"),
+}
+
+
+def purchase_order(tree: Loop, *, delimiters: Delimiters, envelope: Envelope) -> PurchaseOrder:
+    """Map an 850 loop tree to a ``PurchaseOrder`` (CTT hash totals are advisory: ignored)."""
+    fields = collect(tree, _ORDER, _ORDER_LOOPS)
+    need(fields, "po_number", "BEG03", "purchase order number")
+    fields["envelope"] = envelope
+    return build(PurchaseOrder, fields)
+
+
+# -- 855 inbound -------------------------------------------------------------------------
+
+
+def _bak(seg: Segment) -> Fields:
+    """BAK: purpose, ack type, PO number and date, release, ack date (BAK09)."""
+    els = padded(seg, 9)
+    _, purpose, ack_type, po_number, po_date, release = els[:6]
+    return {
+        "purpose_code": required(purpose, seg, 1, "purpose code"),
+        "ack_type": required(ack_type, seg, 2, "acknowledgment type"),
+        "po_number": required(po_number, seg, 3, "purchase order number"),
+        "po_date": day(po_date, seg, 4, "purchase order date", needed=True),
+        "release_number": code(release),
+        "ack_date": day(els[9], seg, 9, "acknowledgment date"),
+    }
+
+
+def _ack(seg: Segment) -> Fields:
+    """ACK: line status, quantity and unit, and the date ACK04 qualifies."""
+    _, status, quantity, uom, date_qualifier, date = padded(seg, 5)[:6]
+    return {
+        "status": required(status, seg, 1, "line item status"),
+        "ack_quantity": real(quantity, seg, 2, "acknowledged quantity"),
+        "ack_uom": code(uom),
+        "scheduled_date_qualifier": code(date_qualifier),
+        "scheduled_date": day(date, seg, 5, "scheduled date"),
+    }
+
+
+_ACK_LINE: dict[str, SegmentRule] = {
+    "PO1": ("", _po1, "merge"),
+    "PID": ("description", description, "append"),
+    "ACK": ("", _ack, "merge"),  # the first ACK of the line
+}
+_ACK_LINE_LOOPS: dict[str, LoopRule] = {
+    "PID": ("description", opening(description), "append"),
+    "ACK": ("", opening(_ack), "merge"),
+}
+
+
+def _ack_line(loop: Loop) -> Fields:
+    fields = collect(loop, _ACK_LINE, _ACK_LINE_LOOPS)
+    joined(fields, "description")
+    return fields
+
+
+_ORDER_ACK: dict[str, SegmentRule] = {
+    "BAK": ("", _bak, "merge"),
+    "CUR": ("currency", currency, "first"),
+    "REF": ("references", reference, "append"),
+    "DTM": ("dates", date_ref, "append"),
+}
+_ORDER_ACK_LOOPS: dict[str, LoopRule] = {
+    "N1": ("parties", party, "append"),
+    "PO1": ("lines", _ack_line, "append"),
+}
+
+
+def purchase_order_ack(
+    tree: Loop, *, delimiters: Delimiters, envelope: Envelope
+) -> PurchaseOrderAck:
+    """Map an 855 loop tree to a ``PurchaseOrderAck``."""
+    fields = collect(tree, _ORDER_ACK, _ORDER_ACK_LOOPS)
+    need(fields, "po_number", "BAK03", "purchase order number")
+    fields["envelope"] = envelope
+    return build(PurchaseOrderAck, fields)
+
+
+# -- 855 outbound ------------------------------------------------------------------------
+
+
+def _ack_line_segments(line: AckLine, version: str) -> list[list[str]]:
+    """PO1, PID, then one ACK when the line has a status."""
+    out = [
+        segment(
+            "PO1",
+            line.line_number,
+            fmt_real(line.quantity),
+            line.uom,
+            fmt_real(line.unit_price),
+            line.price_basis,
+            *product_elements(line.product_ids),
+            version=version,
+        )
+    ]
+    out += pid_segments(line.description, version)
+    acked = (line.ack_quantity, line.ack_uom, line.scheduled_date_qualifier, line.scheduled_date)
+    if line.status is None:
+        if any(v is not None for v in acked):
+            raise MappingError(
+                f"line {line.line_number}: ACK01 (status) is required with an acknowledged "
+                "quantity or date",
+                path="ACK01",
+            )
+        return out
+    out.append(
+        segment(
+            "ACK",
+            line.status,
+            fmt_real(line.ack_quantity),
+            line.ack_uom,
+            line.scheduled_date_qualifier,
+            fmt_date(line.scheduled_date),
+            version=version,
+        )
+    )
+    return out
+
+
+def purchase_order_ack_to_855(ack: PurchaseOrderAck, *, version: str) -> OutboundSet:
+    """Render a ``PurchaseOrderAck`` as the body of an 855 (BAK ... CTT)."""
+    out = [
+        segment(
+            "BAK",
+            ack.purpose_code,
+            ack.ack_type,
+            ack.po_number,
+            fmt_date(ack.po_date),
+            ack.release_number,
+            None,
+            None,
+            None,
+            fmt_date(ack.ack_date),
+            version=version,
+        )
+    ]
+    if ack.currency is not None:
+        out.append(segment("CUR", "SE", ack.currency))
+    out += [reference_segment(r, version) for r in ack.references]
+    out += [date_segment(d, version) for d in ack.dates]
+    for p in ack.parties:
+        out += party_segments(p, version)
+    for line in ack.lines:
+        out += _ack_line_segments(line, version)
+    out.append(segment("CTT", str(len(ack.lines))))
+    return OutboundSet(transaction_set="855", functional_id="PR", segments=out)
