@@ -58,8 +58,16 @@ test: system-deps lint ## lint, then the whole pytest suite (a run that collects
 	if [ "$$rc" -eq 5 ]; then echo "pytest collected no tests: that is a broken run" >&2; exit 1; fi; \
 	exit "$$rc"
 
-run: $(STAMP) ## start the gateway (o2c serve)
-	$(BIN)/o2c serve
+run: $(STAMP) ## bootstrap, then show the gateway on the example partners (o2c serve comes with the runtime)
+	@echo "== partners (partners/*.yaml)"
+	$(BIN)/o2c partners list
+	@echo "== a distributor's 005010 850, translated to canonical JSON"
+	$(BIN)/o2c translate partners/northwind/samples/850.x12
+	@echo "== the 999 the gateway answers it with"
+	$(BIN)/o2c ack partners/northwind/samples/850.x12
+	@echo "== an 810 rendered from a canonical invoice for the retailer"
+	$(BIN)/o2c render partners/bigbox/samples/invoice.json --to x12 --sender ZZ:O2CGATEWAY --receiver 12:5555550100
+	@echo "Try: $(BIN)/o2c validate FILE, $(BIN)/o2c partners check northwind (see README.md)"
 
 bench: $(STAMP) ## run the X12 engine benchmarks
 	$(BIN)/python -m benchmarks.x12_engine

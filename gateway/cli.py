@@ -16,9 +16,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from gateway.errors import DocumentError, GatewayError, MappingError, UsageError
+from gateway.errors import ConfigError, DocumentError, GatewayError, MappingError, UsageError
+from gateway.partners import PartnerProfile, PartnerRegistry, scaffold
+from gateway.pipeline.onboarding import check_partner
 from gateway.pipeline.outbound import render_document
 from gateway.pipeline.process import GroupResult, InterchangeResult, SetResult, settle, translate
+from gateway.settings import Settings
 from gateway.x12.acks import build_acks
 from gateway.x12.control import MemoryControlNumbers
 
@@ -48,6 +51,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check an X12 file against the implementation guides")
     p.add_argument("file", type=Path)
+
+    partners = sub.add_parser("partners", help="trading partner profiles").add_subparsers(
+        dest="partners_command", required=True, parser_class=_Parser
+    )
+    p = partners.add_parser("list", help="list the partner profiles")
+    p.add_argument("--format", choices=["json", "table"], default="table")
+    p = partners.add_parser("check", help="validate a profile and run its samples")
+    p.add_argument("target", metavar="PATH_OR_ID")
+    p.add_argument("--sample", action="append", type=Path, default=[], metavar="FILE")
+    p = partners.add_parser("new", help="scaffold a commented profile for a new partner")
+    p.add_argument("partner_id", metavar="ID")
 
     p = sub.add_parser("render", help="render a canonical JSON document (invoice, 855) to X12")
     p.add_argument("file", type=Path)
@@ -217,11 +231,56 @@ def cmd_render(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_partners(args: argparse.Namespace, out: TextIO) -> int:
+    """``o2c partners list|check|new``."""
+    settings = Settings.load()
+    if args.partners_command == "check":
+        report = check_partner(args.target, settings, args.sample)
+        for line in report.checked:
+            out.write(f"checked  {line}\n")
+        for problem in report.problems:
+            out.write(f"PROBLEM  {problem}\n")
+        verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+        out.write(f"partner {report.partner_id}: {verdict}\n")
+        return EXIT_OK if report.ok else EXIT_REJECTED
+    if args.partners_command == "new":
+        target = settings.partners_dir / f"{args.partner_id}.yaml"
+        if target.exists():
+            raise UsageError(f"{target} exists already")
+        target.write_text(scaffold(args.partner_id), encoding="utf-8")
+        out.write(f"wrote {target}: fill it in, then run `o2c partners check {args.partner_id}`\n")
+        return EXIT_OK
+    registry = PartnerRegistry.load(settings.partners_dir)
+    rows = [_partner_row(p) for p in registry.all()]
+    if args.format == "json":
+        out.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        for row in rows:
+            ids = ", ".join(f"{i['qualifier']}:{i['id']}" for i in row["interchange_ids"])
+            out.write(f"{row['id']:<14} {row['name']:<30} {ids:<24} {', '.join(row['channels'])}\n")
+    return EXIT_OK
+
+
+def _partner_row(profile: PartnerProfile) -> dict[str, Any]:
+    channels = []
+    for direction in ("inbound", "outbound"):
+        channel = getattr(profile.channels, direction, None)
+        if channel is not None:
+            channels.append(f"{direction}:{channel.kind}")
+    return {
+        "id": profile.id,
+        "name": profile.display_name,
+        "interchange_ids": [{"qualifier": i.qualifier, "id": i.id} for i in profile.identity.isa],
+        "channels": channels,
+    }
+
+
 COMMANDS = {
     "translate": cmd_translate,
     "ack": cmd_ack,
     "validate": cmd_validate,
     "render": cmd_render,
+    "partners": cmd_partners,
 }
 
 
@@ -234,7 +293,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except UsageError as exc:
         print(f"o2c: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (GatewayError, ValueError) as exc:
+    except ConfigError as exc:
+        print(f"o2c: {exc}", file=sys.stderr)
+        for problem in exc.problems if len(exc.problems) > 1 else []:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_REJECTED
+    except GatewayError as exc:
         print(f"o2c: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     except KeyboardInterrupt:

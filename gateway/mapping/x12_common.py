@@ -115,7 +115,7 @@ def collect(
             else:
                 fields.update({k: v for k, v in value.items() if k not in fields})  # type: ignore[attr-defined]
         elif mode == "extend":
-            lists.setdefault(name, []).extend(value)  # type: ignore[call-overload]
+            lists.setdefault(name, []).extend(value)  # type: ignore[arg-type]
         elif name not in fields:
             fields[name] = value
     for name, items in lists.items():

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from gateway.x12.control import ControlNumbers
 
 # What the writer uses when neither a partner profile nor the caller names delimiters.
-DEFAULT_DELIMITERS = Delimiters(element="*", component=">", repetition="^", segment="~", suffix="\n")
+DEFAULT_DELIMITERS = Delimiters(
+    element="*", component=">", repetition="^", segment="~", suffix="\n"
+)
 ISA_VERSIONS = {"004010": "00401", "005010": "00501"}
 
 

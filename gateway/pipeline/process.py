@@ -11,9 +11,8 @@ Must not import ``gateway.web``, ``gateway.cli`` or any adapter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from gateway.errors import (
     DocumentError,
@@ -37,6 +36,9 @@ from gateway.x12.envelope import (
 from gateway.x12.guides import base_version, load_guide
 from gateway.x12.reader import X12Reader
 from gateway.x12.validator import SegmentIssue, validate_set
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ACK_SETS = frozenset({"997", "999"})  # acks are never acknowledged (X12.6)
 
@@ -150,14 +152,14 @@ def _process_set(ts: TransactionSet, *, map_documents: bool) -> SetResult:
     guide = load_guide(ts.code, group.version)
     mapper = inbound_mapper(ts.code)
     if guide is None or mapper is None:
-        err = UnsupportedDocumentError(
+        unsupported = UnsupportedDocumentError(
             f"transaction set {ts.code} ({group.version}) is not a document this gateway accepts",
             code=SetErrorCode.NOT_SUPPORTED,
             level="set",
             position=ts.segments[0].position(),
             **_controls(ts),
         )
-        return _reject(result, [err], (SetErrorCode.NOT_SUPPORTED,))
+        return _reject(result, [unsupported], (SetErrorCode.NOT_SUPPORTED,))
     validation = validate_set(ts.segments, guide, inter.delimiters)
     if validation.issues:
         errors: list[DocumentError] = [_issue_error(ts, issue) for issue in validation.issues]
@@ -168,7 +170,7 @@ def _process_set(ts: TransactionSet, *, map_documents: bool) -> SetResult:
                 ts.control,
                 ts.convention,
                 SetAckCode.REJECTED,
-                (SetErrorCode.SEGMENTS_IN_ERROR,),
+                (),  # the ack builder picks 5, or I5 for implementation-only findings
                 tuple(validation.issues),
             )
         return result
@@ -204,7 +206,8 @@ def _cascade(ts: TransactionSet, message: str, cause: DocumentError) -> Document
 
 def _group_version_error(group: FunctionalGroup) -> EnvelopeError:
     return EnvelopeError(
-        f"GS08 version {group.version!r} is not supported: this gateway translates 004010 and 005010",
+        f"GS08 version {group.version!r} is not supported: "
+        "this gateway translates 004010 and 005010",
         code=GroupErrorCode.VERSION_NOT_SUPPORTED,
         level="group",
         position=group.gs.position(element=8),

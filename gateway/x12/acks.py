@@ -20,13 +20,14 @@ set and 1,000 per 997/999, 20 AK4 per AK3. Imports only ``gateway.x12`` modules.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
+from gateway.errors import ConfigError, MappingError
 from gateway.x12.codes import GroupAckCode, InterchangeNoteCode, SetAckCode
-from gateway.errors import ConfigError
 from gateway.x12.reader import Delimiters
 from gateway.x12.writer import (
     Composite,
@@ -35,6 +36,8 @@ from gateway.x12.writer import (
     check_delimiters,
     write_interchange,
 )
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -358,17 +361,25 @@ def build_acks(
     if not ta1 and not groups:
         return None
     version, usage = interchange.version, interchange.usage
-    return write_interchange(
-        groups,
-        sender=us,
-        receiver=partner,
-        delimiters=delimiters,
-        control_numbers=control_numbers,
-        now=now,
-        usage_indicator="T" if usage == "T" else "I" if usage == "I" else "P",
-        version=version if len(version) == 5 and version.isdigit() else "00401",
-        ta1_segments=ta1,
-    )
+    try:
+        return write_interchange(
+            groups,
+            sender=us,
+            receiver=partner,
+            delimiters=delimiters,
+            control_numbers=control_numbers,
+            now=now,
+            usage_indicator="T" if usage == "T" else "I" if usage == "I" else "P",
+            version=version if len(version) == 5 and version.isdigit() else "00401",
+            ta1_segments=ta1,
+        )
+    except (MappingError, ConfigError) as exc:
+        # the inbound envelope holds values no reply can carry: nobody to answer
+        log.warning(
+            "no acknowledgment possible",
+            extra={"interchange_control": interchange.control, "reason": str(exc)},
+        )
+        return None
 
 
 def _addressable(party: tuple[str, str]) -> bool:
@@ -413,5 +424,6 @@ def _reply_delimiters(inbound: Delimiters) -> Delimiters:
     try:
         check_delimiters(inbound)
     except ConfigError:
-        return Delimiters(element="*", component=">", repetition=inbound.repetition and "^", segment="~")
+        rep = "^" if inbound.repetition else None
+        return Delimiters(element="*", component=">", repetition=rep, segment="~")
     return inbound

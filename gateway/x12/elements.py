@@ -19,7 +19,7 @@ from gateway.x12.codes import ElementErrorCode as Err
 if TYPE_CHECKING:
     from gateway.x12.guides import ElementRule, SegmentDef
 
-# Element kinds, in the order the validator's fast path tests them.
+# Element kinds: how a value is checked.
 LENGTH_ONLY: Final = 0  # AN, and ID without a code list
 CODED: Final = 1  # ID with a code list
 NUMERIC: Final = 2  # Nn: implied decimals, digits only
@@ -35,6 +35,34 @@ MAX_ELEMENT_ISSUES: Final = 99
 
 _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _NOTE = re.compile(r"^([PRCEL])((?:[0-9]{2}){2,})$")
+
+
+FastRule = tuple[int, int, int, int, "frozenset[str] | None"]
+"""(fast kind, max, bit, min, codes) of one element position: the validator's fast path."""
+# Fast kinds, which the validator tests by number: a length no more than max (the minimum is
+# 1), a length in min..max, a code, Nn digits, R digits and one point, a plain CCYYMMDD date,
+# an HHMM time, nothing to check, and always the slow way (composites).
+FAST_MAX, FAST_RANGE, FAST_CODE, FAST_NUMBER, FAST_DECIMAL, FAST_DATE, FAST_TIME = range(7)
+FAST_SKIP, FAST_SLOW = 7, 8
+_FAST_KINDS = {
+    CODED: FAST_CODE,
+    NUMERIC: FAST_NUMBER,
+    DECIMAL: FAST_DECIMAL,
+    DATE: FAST_DATE,
+    TIME: FAST_TIME,
+    BINARY: FAST_SKIP,
+    COMPOSITE: FAST_SLOW,
+}
+SEGMENT_ID_RULE: FastRule = (FAST_MAX, 3, 0, 0, None)  # index 0 of a segment is its id
+
+
+def fast_rule(
+    kind: int, minimum: int, maximum: int, position: int, codes: frozenset[str] | None
+) -> FastRule:
+    """The fast-path rule of one element position."""
+    if kind != LENGTH_ONLY:
+        return (_FAST_KINDS[kind], maximum, 1 << position, minimum, codes)
+    return (FAST_MAX if minimum <= 1 else FAST_RANGE, maximum, 1 << position, minimum, codes)
 
 
 def kind_of(type_name: str, *, coded: bool) -> int:

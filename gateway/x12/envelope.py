@@ -188,7 +188,7 @@ def _env_error(
     message: str, code: str, level: str, seg: Segment | None, **controls: str | None
 ) -> EnvelopeError:
     pos = seg.position() if seg is not None else Position()
-    return EnvelopeError(message, code=code, level=level, position=pos, **controls)  # type: ignore[arg-type]
+    return EnvelopeError(message, code=code, level=level, position=pos, **controls)
 
 
 def read_envelopes(items: Iterable[ReadItem]) -> Iterator[Event]:

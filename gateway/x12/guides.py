@@ -26,14 +26,11 @@ from pydantic import ValidationError
 from gateway.errors import ConfigError
 from gateway.x12.elements import (
     BINARY,
-    CODED,
     COMPOSITE,
-    DATE,
-    DECIMAL,
-    LENGTH_ONLY,
-    NUMERIC,
-    TIME,
+    SEGMENT_ID_RULE,
+    FastRule,
     SyntaxNote,
+    fast_rule,
     kind_of,
     parse_note,
 )
@@ -50,27 +47,8 @@ from gateway.x12.guide_spec import (
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from gateway.x12.codes import ElementErrorCode
-
 RELEASES = ("004010", "005010")
 UNBOUNDED = sys.maxsize
-FastRule = tuple[int, int, int, int, "frozenset[str] | None"]
-"""(fast kind, max, bit, min, codes) of one element position: the validator's fast path."""
-# Fast kinds, which the validator tests by number: a length no more than max (the minimum is
-# 1), a length in min..max, a code, Nn digits, R digits and one point, a plain CCYYMMDD date,
-# an HHMM time, nothing to check, and always the slow way (composites).
-FAST_MAX, FAST_RANGE, FAST_CODE, FAST_NUMBER, FAST_DECIMAL, FAST_DATE, FAST_TIME = range(7)
-FAST_SKIP, FAST_SLOW = 7, 8
-_FAST_KINDS = {
-    CODED: FAST_CODE,
-    NUMERIC: FAST_NUMBER,
-    DECIMAL: FAST_DECIMAL,
-    DATE: FAST_DATE,
-    TIME: FAST_TIME,
-    BINARY: FAST_SKIP,
-    COMPOSITE: FAST_SLOW,
-}
-_SEGMENT_ID_RULE: FastRule = (FAST_MAX, 3, 0, 0, None)  # index 0 of a segment is its id
 Move = tuple[int, int, bool, int, "SegmentDef", "LoopDef | None"]
 """Where a tag leads, for the validator: (loops to leave, child index to take, whether a
 mandatory child may be skipped, the child's max use, its segment definition, the loop it
@@ -99,7 +77,11 @@ class ElementRule:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class SegmentDef:
-    """A segment's compiled rules; ``mandatory`` is the bit mask of mandatory positions."""
+    """A segment's compiled rules; ``mandatory`` is the bit mask of mandatory positions.
+
+    ``verdicts`` is the validator's cache: for a bit mask of the positions present,
+    whether the mandatory elements and the syntax notes are all satisfied.
+    """
 
     tag: str
     name: str
@@ -107,7 +89,7 @@ class SegmentDef:
     notes: tuple[SyntaxNote, ...]
     mandatory: int
     fast: tuple[FastRule, ...]
-    note_cache: dict[int, tuple[tuple[int, ElementErrorCode], ...]] = field(default_factory=dict)
+    verdicts: dict[int, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -183,6 +165,15 @@ def load_guide(transaction_set: str, version: str) -> Guide | None:
     return _load_set(code, base)
 
 
+def preload() -> tuple[Guide, ...]:
+    """Load and compile every guide now, at start-up, so that no document pays for it.
+
+    Raises:
+        ConfigError: some guide data is invalid.
+    """
+    return tuple(g for code, base in available_guides() if (g := _load_set(code, base)))
+
+
 def available_guides() -> tuple[tuple[str, str], ...]:
     """Every (transaction set, release) pair that has a guide file."""
     found = []
@@ -226,20 +217,15 @@ def _dictionary(base: str) -> dict[str, SegmentDef]:
             for i, use in enumerate(seg.elements, 1)
         )
         notes = _notes(seg.syntax, len(rules), problems, f"{where}/segments.yaml: {tag}")
-        fast = (_SEGMENT_ID_RULE, *map(_fast_rule, rules))
+        fast = (
+            SEGMENT_ID_RULE,
+            *(fast_rule(r.kind, r.minimum, r.maximum, r.position, r.codes) for r in rules),
+        )
         mandatory = sum(1 << r.position for r in rules if r.mandatory)
         segments[tag] = SegmentDef(tag, seg.name, rules, notes, mandatory, fast)
     if problems:
         raise ConfigError(f"invalid guide data in {where}", problems=problems)
     return segments
-
-
-def _fast_rule(rule: ElementRule) -> FastRule:
-    if rule.kind == LENGTH_ONLY:
-        kind = FAST_MAX if rule.minimum <= 1 else FAST_RANGE
-    else:
-        kind = _FAST_KINDS[rule.kind]
-    return (kind, rule.maximum, 1 << rule.position, rule.minimum, rule.codes)
 
 
 def _rule(
@@ -312,10 +298,18 @@ def _load_set(transaction_set: str, base: str) -> Guide | None:
         spec = SetSpec.model_validate(_read(base, name))
     except ValidationError as exc:
         raise _invalid(where, exc) from exc
-    segments = _dictionary(base)
-    problems: list[str] = []
     if (spec.transaction_set, spec.version) != (transaction_set, base):
-        problems.append(f"declares {spec.transaction_set} {spec.version}")
+        raise ConfigError(f"{where} declares {spec.transaction_set} {spec.version}")
+    return compile_guide(spec, _dictionary(base), where=where)
+
+
+def compile_guide(spec: SetSpec, segments: Mapping[str, SegmentDef], *, where: str) -> Guide:
+    """Compile one set's structure against its release's segment dictionary.
+
+    Raises:
+        ConfigError: listing every problem (undefined segments, duplicate loop ids ...).
+    """
+    problems: list[str] = []
     used: set[str] = set()
     root_spec = LoopNodeSpec(loop="ST", usage="M", max=1, children=spec.structure)
     root = _loop(root_spec, segments, used, problems, "structure", root=True)
@@ -325,14 +319,14 @@ def _load_set(transaction_set: str, base: str) -> Guide | None:
     if problems:
         raise ConfigError(f"invalid guide {where}", problems=[f"{where}: {p}" for p in problems])
     return Guide(
-        transaction_set=transaction_set,
-        version=base,
+        transaction_set=spec.transaction_set,
+        version=spec.version,
         name=spec.name,
         functional_group=spec.functional_group,
         root=root,
         segments=segments,
         used=frozenset(used),
-        repetitions=base >= "004020",
+        repetitions=spec.version >= "004020",
     )
 
 
@@ -403,4 +397,4 @@ def _segment(
     return SegmentUse(spec.segment, spec.pos, spec.usage == "M", max_use, definition)
 
 
-_EMPTY = SegmentDef("", "", (), (), 0, (_SEGMENT_ID_RULE,))
+_EMPTY = SegmentDef("", "", (), (), 0, (SEGMENT_ID_RULE,))

@@ -101,7 +101,7 @@ class Segment:
 
     def position(self, **extra: int | None) -> Position:
         """A :class:`Position` for this segment, with optional element details."""
-        return Position(offset=self.offset, segment=self.number, tag=self.tag, **extra)  # type: ignore[arg-type]
+        return Position(offset=self.offset, segment=self.number, tag=self.tag, **extra)
 
     def __repr__(self) -> str:
         return f"Segment({'*'.join(self.elements)!r}, offset={self.offset}, number={self.number})"
@@ -346,9 +346,11 @@ class X12Reader:
 
 
 def _split_plan(buf: str, term: str, *, eof: bool, newline: bool) -> tuple[str, bool]:
-    """Choose how to split one chunk: on the terminator plus its line break where
-    every line break in the chunk follows a terminator, and say whether line
-    breaks occur inside segments (80-column wrapping) and must be removed.
+    """Choose how to split one chunk, and say whether segments hold line breaks.
+
+    Splits on the terminator plus its line break where every line break in the
+    chunk follows a terminator; otherwise on the terminator alone, and line breaks
+    inside segments (80-column wrapping) must then be removed.
     """
     if newline:
         return term, False
@@ -518,6 +520,18 @@ def _checked_isa(
             )
         if len(value) != width:
             warnings.append(f"ISA{idx:02d} is {len(value)} characters, expected {width}")
+    for idx in range(1, 16):
+        clash = next((c for c in (component, *term) if c in elements[idx]), None)
+        if clash is not None:
+            return BrokenInterchange(
+                _reader_error(
+                    f"ISA{idx:02d} {elements[idx]!r} contains the delimiter {clash!r}: "
+                    "the ISA is damaged",
+                    Ta1.INVALID_CONTROL_STRUCTURE,
+                    base,
+                    number,
+                )
+            )
     if component in (esep, *term) or esep in term:
         return BrokenInterchange(
             _reader_error(

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from gateway.x12.reader import Delimiters, Segment
 
 MAX_SEGMENT_ISSUES = 50
-_NOTE_CACHE_MAX = 256  # distinct element patterns remembered per segment definition
+_VERDICTS_MAX = 256  # element patterns remembered per segment definition
 _NO_SEGMENT = SegmentDef("", "", (), (), 0, ())
 
 __all__ = ["ElementIssue", "LoopNode", "SegmentIssue", "SetValidation", "validate_set"]
@@ -248,7 +248,7 @@ def _fast_check(
 ) -> tuple[ElementIssue, ...] | None:
     """None when the segment's elements are certainly valid, else the full check's findings.
 
-    The fast kinds are tested by number (see ``gateway.x12.guides.FAST_MAX``):
+    The fast kinds are tested by number (``FAST_MAX`` ... in :mod:`gateway.x12.elements`):
     this loop runs for every element of every segment.
     """
     fast = definition.fast
@@ -283,18 +283,14 @@ def _fast_check(
             elif kind == 7:  # FAST_SKIP
                 continue
             return check_segment(els, definition, rep, comp)
-    mandatory = definition.mandatory
-    if mask & mandatory != mandatory:
-        return check_segment(els, definition, rep, comp)
-    if definition.notes:
-        broken = definition.note_cache.get(mask)
-        if broken is None:
-            broken = note_violations(definition.notes, mask)
-            if len(definition.note_cache) < _NOTE_CACHE_MAX:
-                definition.note_cache[mask] = broken
-        if broken:
-            return check_segment(els, definition, rep, comp)
-    return None
+    verdict = definition.verdicts.get(mask)
+    if verdict is None:
+        verdict = mask & definition.mandatory == definition.mandatory and not note_violations(
+            definition.notes, mask
+        )
+        if len(definition.verdicts) < _VERDICTS_MAX:
+            definition.verdicts[mask] = verdict
+    return None if verdict else check_segment(els, definition, rep, comp)
 
 
 def _plain_date(value: str) -> bool:

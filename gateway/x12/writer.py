@@ -159,7 +159,7 @@ class SegmentWriter:
 
 
 def check_delimiters(d: Delimiters) -> None:
-    """Raise ConfigError unless ``d`` can be written: single characters, none alphanumeric, no clashes."""
+    """Raise ConfigError unless ``d`` can be written (single, non-alphanumeric, distinct)."""
     chars = [("element separator", d.element), ("component separator", d.component)]
     if d.repetition is not None:
         chars.append(("repetition separator", d.repetition))

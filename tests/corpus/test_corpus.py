@@ -74,7 +74,9 @@ def _outcome(data: bytes) -> tuple[dict[str, Any], list[InterchangeResult]]:
                 key = KEYS[item.document.type]
                 documents.append(f"{ts.code} {getattr(item.document, key)}")
             else:
-                codes = [str(e.code) if isinstance(e, DocumentError) else "mapping" for e in item.errors]
+                codes = [
+                    str(e.code) if isinstance(e, DocumentError) else "mapping" for e in item.errors
+                ]
                 where = f"{ts.group.interchange.control}/{ts.group.control}/{ts.control}"
                 rejected.append(f"{ts.code} {where}: {' '.join(sorted(set(codes)))}")
         elif isinstance(item, InterchangeResult):

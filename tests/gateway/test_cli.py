@@ -8,12 +8,14 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from gateway.cli import main
 from gateway.x12.envelope import InterchangeEnd, TransactionSet, read_envelopes
 from gateway.x12.reader import X12Reader
+
+if TYPE_CHECKING:
+    import pytest
 
 X12 = Path(__file__).parents[1] / "fixtures" / "x12"
 VICS = X12 / "850" / "nodex12_850_vics.edi"
@@ -35,7 +37,12 @@ def test_translate_a_good_850() -> None:
     assert po["po_number"] == "08292233294"
     assert po["po_date"] == "2010-11-27"
     assert [line["product_ids"][-1]["value"] for line in po["lines"]] == [
-        "AB3542", "RD5322", "XY5266", "VX2332", "RV0524", "DX1875",
+        "AB3542",
+        "RD5322",
+        "XY5266",
+        "VX2332",
+        "RV0524",
+        "DX1875",
     ]
     assert Decimal(po["lines"][0]["unit_price"]) == Decimal("9.25")
     assert po["envelope"]["interchange_control"] == "000003438"
@@ -82,7 +89,7 @@ def test_validate_reports_for_people() -> None:
 def test_ack_for_004010_is_a_997_back_to_the_sender() -> None:
     code, out = run("ack", str(VICS))
     assert code == 0
-    segs = [s for s in X12Reader(out.encode("latin-1"))]
+    segs = list(X12Reader(out.encode("latin-1")))
     isa = segs[0]
     assert isa.get(6).strip() == "999999999"  # we answer as the original receiver
     assert isa.get(8).strip() == "4405197800"
@@ -103,15 +110,23 @@ def test_render_an_invoice_and_read_it_back(tmp_path: Path) -> None:
         "currency": "USD",
         "parties": [{"role": "ST", "name": "STORE 12", "id_qualifier": "92", "id": "0012"}],
         "lines": [
-            {"line_number": "1", "quantity": "3", "uom": "EA", "unit_price": "9.5",
-             "product_ids": [{"qualifier": "VN", "value": "SKU-1"}], "description": "WIDGET"},
+            {
+                "line_number": "1",
+                "quantity": "3",
+                "uom": "EA",
+                "unit_price": "9.5",
+                "product_ids": [{"qualifier": "VN", "value": "SKU-1"}],
+                "description": "WIDGET",
+            },
         ],
         "allowances_charges": [],
         "total_amount": "28.50",
     }
     path = tmp_path / "invoice.json"
     path.write_text(json.dumps(invoice))
-    code, x12 = run("render", str(path), "--to", "x12", "--sender", "ZZ:SELLER", "--receiver", "01:123456789")
+    code, x12 = run(
+        "render", str(path), "--to", "x12", "--sender", "ZZ:SELLER", "--receiver", "01:123456789"
+    )
     assert code == 0
     events = list(read_envelopes(X12Reader(x12.encode("latin-1"))))
     sets = [e for e in events if isinstance(e, TransactionSet)]
@@ -135,7 +150,9 @@ def test_render_refuses_a_document_that_is_not_outbound(tmp_path: Path) -> None:
     assert code in (1, 2)
 
 
-def test_no_traceback_even_on_internal_errors(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_traceback_even_on_internal_errors(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # a failure no real input produces: forced, to prove the last-resort handler
     import gateway.cli as cli
 
@@ -152,7 +169,9 @@ def test_no_traceback_even_on_internal_errors(monkeypatch: pytest.MonkeyPatch, c
 def test_console_script_exit_code() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "translate", "/nonexistent.edi"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
