@@ -73,6 +73,9 @@ def _prepare(name: str, path: Path) -> Callable[[], int]:
         return tokenize
     if name == "translate":
         from gateway.pipeline.process import translate
+        from gateway.x12.guides import preload
+
+        preload()  # a running gateway loads its guides once at start-up, before any file
 
         def run_translate() -> int:
             with path.open("rb") as src:

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from typing import Final
 
 from gateway.mapping import x12_acks, x12_invoices, x12_orders, x12_remittances
-from gateway.mapping.x12_common import Loop, OutboundSet
+from gateway.mapping.x12_loops import Loop
+from gateway.mapping.x12_write import OutboundSet
 from gateway.model import CanonicalDocument
 
 __all__ = [

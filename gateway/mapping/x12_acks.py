@@ -6,7 +6,7 @@ it, AK4/IK4 add element notes to that segment, AK5/IK5 close the set with its st
 and AK9 gives the group's status and counts. CTX context segments are not kept.
 
 Imports only ``gateway.errors``, ``gateway.model``, ``gateway.x12.reader`` and
-``gateway.mapping.x12_common``.
+``gateway.mapping.x12_loops`` and ``x12_read``.
 """
 
 from __future__ import annotations
@@ -14,18 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from gateway.errors import MappingError
-from gateway.mapping.x12_common import (
-    Fields,
-    Loop,
-    build,
-    code,
-    need,
-    padded,
-    required,
-    walk,
-    whole,
-    words,
-)
+from gateway.mapping.x12_loops import Fields, Loop, build, need, walk
+from gateway.mapping.x12_read import code, padded, required, whole, words
 from gateway.model import FunctionalAck
 
 if TYPE_CHECKING:

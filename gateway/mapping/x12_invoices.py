@@ -5,7 +5,7 @@ currency units, so ``TDS*150075`` is a total of 1500.75 and the way back refuses
 amount with a fraction of a cent rather than rounding money.
 
 Imports only ``gateway.errors``, ``gateway.model``, ``gateway.x12.reader`` and
-``gateway.mapping.x12_common``.
+``gateway.mapping.x12_loops``, ``x12_read`` and ``x12_write``.
 """
 
 from __future__ import annotations
@@ -14,42 +14,46 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from gateway.errors import MappingError
-from gateway.mapping.x12_common import (
+from gateway.mapping.x12_loops import (
     Fields,
     Loop,
     LoopRule,
-    OutboundSet,
     SegmentRule,
-    allowance_charge,
     build,
-    cents,
-    code,
     collect,
-    currency,
-    date_ref,
-    date_segment,
-    day,
-    description,
-    destinations,
-    fmt_cents,
-    fmt_date,
-    fmt_real,
     joined,
     need,
     opening,
+)
+from gateway.mapping.x12_read import (
+    allowance_charge,
+    cents,
+    code,
+    currency,
+    date_ref,
+    day,
+    description,
+    destinations,
     padded,
     party,
-    party_segments,
-    pid_segments,
-    product_elements,
     product_ids,
     real,
     reference,
-    reference_segment,
     required,
+    terms,
+)
+from gateway.mapping.x12_write import (
+    OutboundSet,
+    date_segment,
+    fmt_cents,
+    fmt_date,
+    fmt_real,
+    party_segments,
+    pid_segments,
+    product_elements,
+    reference_segment,
     sac_segment,
     segment,
-    terms,
     terms_segment,
 )
 from gateway.model import Invoice, LineItem, Terms

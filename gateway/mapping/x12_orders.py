@@ -5,53 +5,62 @@ reader's result goes. The 850 mapper runs on every order of large files, so it w
 each loop once and validates the finished order in one pydantic call.
 
 Imports only ``gateway.errors``, ``gateway.model``, ``gateway.x12.reader`` and
-``gateway.mapping.x12_common``.
+``gateway.mapping.x12_loops``, ``x12_read`` and ``x12_write``.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from gateway.errors import MappingError
-from gateway.mapping.x12_common import (
+from gateway.mapping.x12_loops import (
     Fields,
     Loop,
     LoopRule,
-    OutboundSet,
     SegmentRule,
-    allowance_charge,
     build,
-    code,
     collect,
-    currency,
-    date_ref,
-    date_segment,
-    day,
-    description,
-    destinations,
-    fmt_date,
-    fmt_real,
+    collect_content,
     joined,
     need,
     opening,
+)
+from gateway.mapping.x12_read import (
+    SPACES,
+    allowance_charge,
+    code,
+    currency,
+    date_ref,
+    day,
+    description,
+    destinations,
     padded,
     party,
-    party_segments,
-    pid_segments,
-    product_elements,
     product_ids,
     real,
     reference,
-    reference_segment,
     required,
-    segment,
     terms,
+    words,
+)
+from gateway.mapping.x12_write import (
+    OutboundSet,
+    date_segment,
+    fmt_date,
+    fmt_real,
+    party_segments,
+    pid_segments,
+    product_elements,
+    reference_segment,
+    segment,
 )
 from gateway.model import AckLine, PurchaseOrder, PurchaseOrderAck
+from gateway.x12.reader import Segment
 
 if TYPE_CHECKING:
     from gateway.model import Envelope
-    from gateway.x12.reader import Delimiters, Segment
+    from gateway.x12.reader import Delimiters
 
 # -- 850 ---------------------------------------------------------------------------------
 
@@ -69,41 +78,73 @@ def _beg(seg: Segment) -> Fields:
 
 
 def _po1(seg: Segment, *, needed: bool = False) -> Fields:
-    """PO1: line number, quantity, unit, price, price basis, product id pairs from PO106."""
-    _, number, quantity, uom, price, basis, *pairs = padded(seg, 5)
+    """PO1: line number, quantity, unit, price, price basis, product id pairs from PO106.
+
+    Read on every line, so the plain-decimal case skips :func:`real` (which gives the
+    same Decimal, and the error for anything else).
+    """
+    els = seg.elements
+    if len(els) < 6:
+        els = els + [""] * (6 - len(els))
+    quantity = els[2].strip(SPACES)
+    price = els[4].strip(SPACES)
     return {
-        "line_number": code(number),
-        "quantity": real(quantity, seg, 2, "quantity ordered", needed=needed),
-        "uom": code(uom),
-        "unit_price": real(price, seg, 4, "unit price"),
-        "price_basis": code(basis),
-        "product_ids": product_ids(pairs),
+        "line_number": els[1].strip(SPACES) or None,
+        "quantity": Decimal(quantity)
+        if quantity.isascii() and quantity.replace(".", "", 1).isdigit()
+        else real(quantity, seg, 2, "quantity ordered", needed=needed),
+        "uom": els[3].strip(SPACES) or None,
+        "unit_price": Decimal(price)
+        if price.isascii() and price.replace(".", "", 1).isdigit()
+        else real(price, seg, 4, "unit price"),
+        "price_basis": els[5].strip(SPACES) or None,
+        "product_ids": product_ids(els[6:]) if len(els) > 6 else (),
     }
 
 
-def _po1_ordered(seg: Segment) -> Fields:
-    """PO1 of an 850, where the quantity is required."""
-    return _po1(seg, needed=True)
-
-
 _ORDER_LINE: dict[str, SegmentRule] = {
-    "PO1": ("", _po1_ordered, "merge"),
-    "PID": ("description", description, "append"),
     "REF": ("references", reference, "append"),
     "DTM": ("dates", date_ref, "append"),
     "SDQ": ("destinations", destinations, "extend"),
     "SAC": ("allowances_charges", allowance_charge, "append"),
 }
 _ORDER_LINE_LOOPS: dict[str, LoopRule] = {
-    "PID": ("description", opening(description), "append"),
     "SAC": ("allowances_charges", opening(allowance_charge), "append"),
 }
 
 
 def _order_line(loop: Loop) -> Fields:
-    """PO1 loop: the line, its descriptions, references, dates, destinations and SACs."""
-    fields = collect(loop, _ORDER_LINE, _ORDER_LINE_LOOPS)
-    joined(fields, "description")
+    """PO1 loop: the line, its descriptions, references, dates, destinations and SACs.
+
+    This runs for every line of every order, so PO1 and PID (nearly all of a typical
+    line) are read here; the rest go through :func:`collect_content` by ``_ORDER_LINE``.
+    """
+    fields: Fields | None = None
+    texts: list[str] = []
+    rest: list[Segment | Loop] = []
+    for child in loop.content:
+        if isinstance(child, Segment):
+            tag = child.elements[0]
+            if tag == "PO1":
+                line = _po1(child, needed=True)  # a second PO1 is read, but adds nothing
+                if fields is None:
+                    fields = line
+                continue
+            pid = child if tag == "PID" else None
+        elif child.id == "PID" and child.content:
+            pid = child.content[0] if isinstance(child.content[0], Segment) else None
+        else:
+            pid = None
+        if pid is None:
+            rest.append(child)
+        elif len(els := pid.elements) > 5 and (found := words(els[5])):
+            texts.append(found)
+    if fields is None:
+        fields = {}
+    if rest:
+        fields.update(collect_content(rest, _ORDER_LINE, _ORDER_LINE_LOOPS))
+    if texts:
+        fields["description"] = texts[0] if len(texts) == 1 else " ".join(texts)
     return fields
 
 

@@ -5,26 +5,28 @@ becomes each line's ``payer_location``) or straight under the header. REF and DT
 directly in an RMR loop belong to the item; ADX in the RMR loop are its adjustments.
 
 Imports only ``gateway.errors``, ``gateway.model``, ``gateway.x12.reader`` and
-``gateway.mapping.x12_common``.
+``gateway.mapping.x12_loops`` and ``x12_read``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from gateway.mapping.x12_common import (
+from gateway.mapping.x12_loops import (
     Fields,
     Loop,
     LoopRule,
     SegmentRule,
     build,
-    code,
     collect,
+    need,
+    opening,
+)
+from gateway.mapping.x12_read import (
+    code,
     currency,
     date_ref,
     day,
-    need,
-    opening,
     padded,
     party,
     real,

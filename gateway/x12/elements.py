@@ -40,10 +40,10 @@ _NOTE = re.compile(r"^([PRCEL])((?:[0-9]{2}){2,})$")
 FastRule = tuple[int, int, int, int, "frozenset[str] | None"]
 """(fast kind, max, bit, min, codes) of one element position: the validator's fast path."""
 # Fast kinds, which the validator tests by number: a length no more than max (the minimum is
-# 1), a length in min..max, a code, Nn digits, R digits and one point, a plain CCYYMMDD date,
-# an HHMM time, nothing to check, and always the slow way (composites).
-FAST_MAX, FAST_RANGE, FAST_CODE, FAST_NUMBER, FAST_DECIMAL, FAST_DATE, FAST_TIME = range(7)
-FAST_SKIP, FAST_SLOW = 7, 8
+# 1), a length of exactly max, a length in min..max, a code, Nn digits, R digits and one
+# point, a plain CCYYMMDD date, an HHMM time, nothing to check, always the slow way.
+FAST_MAX, FAST_EXACT, FAST_RANGE, FAST_CODE, FAST_NUMBER, FAST_DECIMAL = range(6)
+FAST_DATE, FAST_TIME, FAST_SKIP, FAST_SLOW = 6, 7, 8, 9
 _FAST_KINDS = {
     CODED: FAST_CODE,
     NUMERIC: FAST_NUMBER,
@@ -53,7 +53,6 @@ _FAST_KINDS = {
     BINARY: FAST_SKIP,
     COMPOSITE: FAST_SLOW,
 }
-SEGMENT_ID_RULE: FastRule = (FAST_MAX, 3, 0, 0, None)  # index 0 of a segment is its id
 
 
 def fast_rule(
@@ -61,8 +60,12 @@ def fast_rule(
 ) -> FastRule:
     """The fast-path rule of one element position."""
     if kind != LENGTH_ONLY:
-        return (_FAST_KINDS[kind], maximum, 1 << position, minimum, codes)
-    return (FAST_MAX if minimum <= 1 else FAST_RANGE, maximum, 1 << position, minimum, codes)
+        fast = _FAST_KINDS[kind]
+    elif minimum <= 1:
+        fast = FAST_MAX
+    else:
+        fast = FAST_EXACT if minimum == maximum else FAST_RANGE
+    return (fast, maximum, 1 << position, minimum, codes)
 
 
 def kind_of(type_name: str, *, coded: bool) -> int:
@@ -329,62 +332,32 @@ def _check_occurrence(
             )
         ]
     parts = value.split(comp)
-    issues: list[ElementIssue] = []
+    found: list[tuple[int, str, Err, str | None]] = []  # component, reference, code, bad data
     mask = 0
     for part_rule, part in zip(rule.components, parts, strict=False):
         if part:
             mask |= 1 << part_rule.position
-            code = check_value(
-                part_rule.kind, part, part_rule.minimum, part_rule.maximum, part_rule.codes
+            kind, low, high, codes = (
+                part_rule.kind,
+                part_rule.minimum,
+                part_rule.maximum,
+                part_rule.codes,
             )
+            code = check_value(kind, part, low, high, codes)
             if code is not None:
-                issues.append(
-                    ElementIssue(
-                        rule.position,
-                        part_rule.position,
-                        repetition,
-                        part_rule.reference,
-                        code,
-                        part[:BAD_VALUE_MAX],
-                    )
-                )
-        elif part_rule.mandatory:
-            issues.append(
-                ElementIssue(
-                    rule.position,
-                    part_rule.position,
-                    repetition,
-                    part_rule.reference,
-                    Err.MANDATORY_MISSING,
-                    None,
-                )
-            )
-    for part_rule in rule.components[len(parts) :]:
-        if part_rule.mandatory:
-            issues.append(
-                ElementIssue(
-                    rule.position,
-                    part_rule.position,
-                    repetition,
-                    part_rule.reference,
-                    Err.MANDATORY_MISSING,
-                    None,
-                )
-            )
+                found.append((part_rule.position, part_rule.reference, code, part))
+    found += [
+        (r.position, r.reference, Err.MANDATORY_MISSING, None)
+        for r in rule.components
+        if r.mandatory and not mask >> r.position & 1
+    ]
     extra = next((i for i in range(len(rule.components), len(parts)) if parts[i]), None)
     if extra is not None:
-        issues.append(
-            ElementIssue(
-                rule.position,
-                extra + 1,
-                repetition,
-                _ref(rule),
-                Err.TOO_MANY_COMPONENTS,
-                value[:BAD_VALUE_MAX],
-            )
-        )
+        found.append((extra + 1, _ref(rule), Err.TOO_MANY_COMPONENTS, value))
     for pos, code in note_violations(rule.notes, mask):
-        part_rule = rule.components[pos - 1]
-        bad = parts[pos - 1][:BAD_VALUE_MAX] if code == Err.EXCLUSION_VIOLATED else None
-        issues.append(ElementIssue(rule.position, pos, repetition, part_rule.reference, code, bad))
-    return issues
+        bad = parts[pos - 1] if code == Err.EXCLUSION_VIOLATED else None
+        found.append((pos, rule.components[pos - 1].reference, code, bad))
+    return [
+        ElementIssue(rule.position, part, repetition, ref, code, bad and bad[:BAD_VALUE_MAX])
+        for part, ref, code, bad in found
+    ]

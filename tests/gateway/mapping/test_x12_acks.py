@@ -8,7 +8,7 @@ import pytest
 
 from gateway.errors import MappingError
 from gateway.model import ElementNote, FunctionalAck, SegmentNote, SetAck
-from tests.gateway.mapping.test_x12_common import ENVELOPE, map_body, sample_documents
+from tests.gateway.mapping.trees import ENVELOPE, map_body, sample_documents
 
 if TYPE_CHECKING:
     from pathlib import Path

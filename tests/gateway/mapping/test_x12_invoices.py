@@ -29,7 +29,7 @@ from gateway.x12.control import MemoryControlNumbers
 from gateway.x12.envelope import TransactionSet, read_envelopes
 from gateway.x12.reader import Delimiters, X12Reader
 from gateway.x12.writer import OutboundGroup, write_interchange
-from tests.gateway.mapping.test_x12_common import (
+from tests.gateway.mapping.trees import (
     ENVELOPE,
     envelope_of,
     map_body,

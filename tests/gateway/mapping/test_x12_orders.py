@@ -25,7 +25,7 @@ from gateway.model import (
     Reference,
     Terms,
 )
-from tests.gateway.mapping.test_x12_common import (
+from tests.gateway.mapping.trees import (
     ENVELOPE,
     map_body,
     round_trip_segments,

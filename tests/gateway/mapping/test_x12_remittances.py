@@ -10,7 +10,7 @@ import pytest
 
 from gateway.errors import MappingError
 from gateway.model import Adjustment, DateRef, Party, Reference, Remittance, RemittanceLine
-from tests.gateway.mapping.test_x12_common import ENVELOPE, map_body, sample_documents
+from tests.gateway.mapping.trees import ENVELOPE, map_body, sample_documents
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.x12.codes import ElementErrorCode as Err
 from gateway.x12.codes import SegmentErrorCode as SegErr
@@ -286,6 +288,45 @@ def test_issues_are_capped() -> None:
     result = _run("BEG*00*SA*PO1**20240115~" + "ZZZ~" * 200 + "PO1*1*1*EA*1")
     assert len(result.issues) == MAX_SEGMENT_ISSUES
     assert result.truncated
+
+
+_TAGS = [
+    "ST",
+    "BEG",
+    "REF",
+    "N1",
+    "N3",
+    "PO1",
+    "PID",
+    "SAC",
+    "CTT",
+    "SE",
+    "BIG",
+    "ZZZ",
+    "AK2",
+    "CTX",
+]
+_VALUES = st.text(alphabet="0123456789AZaz .-:^>", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.lists(st.tuples(st.sampled_from(_TAGS), st.lists(_VALUES, max_size=30)), max_size=40),
+    code=st.sampled_from(["850", "810", "997", "999"]),
+)
+def test_any_sequence_is_validated_without_losing_a_segment(
+    body: list[tuple[str, list[str]]], code: str
+) -> None:
+    version = "005010" if code == "999" else "004010"
+    guide = load_guide(code, version)
+    assert guide is not None
+    segments = [Segment([tag, *values], 0, n) for n, (tag, values) in enumerate(body)]
+    delimiters = Delimiters(component=":", repetition="^")
+    result = validate_set(segments, guide, delimiters)
+    assert _walk(result.tree) == segments
+    assert len(result.issues) <= MAX_SEGMENT_ISSUES
+    assert all(1 <= i.set_position <= len(segments) + 1 for i in result.issues)
+    assert all(len(e.bad_value or "") <= 99 for i in result.issues for e in i.elements)
 
 
 # -- the public corpus ------------------------------------------------------------------------

@@ -1,0 +1,366 @@
+"""Inbound X12 through a spec: compile the spec's fields once into closures over slots.
+
+Each loop context (the set, an N1 loop, a PO1 loop) compiles to a :class:`Group`: a
+dispatch table from segment tag and loop id to the slots they fill, filled in one
+walk over the loop's content, and one reader per field that reads its slot. Nothing
+of the spec is looked up while a document is mapped.
+
+Imports only ``gateway.errors``, ``gateway.model``, ``gateway.x12.reader`` and
+``gateway.mapping.functions`` and ``spec``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, get_args
+
+from pydantic import BaseModel
+
+from gateway.errors import MappingError
+from gateway.mapping.functions import SpecProblem, TransformProblem, make
+from gateway.mapping.spec import FieldSpec, Path, Step, parse_path
+from gateway.x12.reader import Segment
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from gateway.business import BusinessSettings
+    from gateway.mapping.spec import FieldEntry
+
+Loc = tuple[str | int, ...]
+Problems = list[tuple[Loc, str]]
+Conv = "Callable[[str, Segment, int], object]"
+Reader = "Callable[[list[Any], Any, Any], object]"
+
+_SP = " \t\r\n"
+_FIRST, _APPEND = 0, 1
+
+
+class Compiler:
+    """Compiles the fields of one spec; collects problems instead of stopping."""
+
+    def __init__(
+        self, shapes: dict[str, dict[str, FieldEntry]], business: BusinessSettings | None
+    ) -> None:
+        self.shapes = shapes
+        self.business = business
+        self.problems: Problems = []
+
+    def problem(self, loc: Loc, message: str) -> None:
+        self.problems.append((loc, message))
+
+    def path(self, text: str, loc: Loc) -> Path | None:
+        try:
+            return parse_path(text)
+        except ValueError as exc:
+            self.problem(loc, str(exc))
+            return None
+
+    def conv(self, spec: FieldSpec, name: str, loc: Loc, *, alone: bool = True) -> Conv:
+        """The element reader: strip, empty → default (or required), then transforms."""
+        chain: list[Callable[[str], object]] = []
+        refs = spec.transform if isinstance(spec.transform, list) else [spec.transform]
+        for i, ref in enumerate(r for r in refs if r is not None):
+            where = (*loc, "transform", i) if isinstance(spec.transform, list) else (*loc, "transform")
+            if isinstance(ref, str):
+                tname, params = ref, None
+            elif len(ref) == 1:
+                tname, params = next(iter(ref.items()))
+            else:
+                self.problem(where, "expected one transform name with its parameters")
+                continue
+            try:
+                chain.append(make(tname, params, self.business))
+            except SpecProblem as exc:
+                self.problem(where, str(exc))
+        # with several paths, emptiness is judged after all of them were tried
+        required = bool(spec.required) and alone
+        return _conv(chain, name, required=required, default=spec.default if alone else None)
+
+
+def _conv(
+    chain: list[Callable[[str], object]], name: str, *, required: bool, default: object
+) -> Conv:
+    one = chain[0] if len(chain) == 1 else None
+
+    def conv(raw: str, seg: Segment, el: int) -> object:
+        raw = raw.strip(_SP)
+        if not raw:
+            if required:
+                raise _error(seg, el, name, "required, but empty or absent")
+            return default
+        if not chain:
+            return raw
+        try:
+            if one is not None:
+                value = one(raw)
+            else:
+                value: object = raw
+                for step in chain:
+                    value = step(value)  # type: ignore[arg-type]
+                    if value is None:
+                        break
+        except TransformProblem as exc:
+            raise _error(seg, el, name, str(exc)) from None
+        return default if value is None else value
+
+    return conv
+
+
+def _error(seg: Segment, el: int, name: str, problem: str) -> MappingError:
+    ref = f"{seg.elements[0]}{el:02d}"
+    return MappingError(f"{ref} ({name}) in segment {seg.number}: {problem}", path=ref)
+
+
+def _element(seg: Segment, el: int, comp: int) -> str:
+    els = seg.elements
+    raw = els[el] if el < len(els) else ""
+    if comp and raw:
+        parts = raw.split(getattr(seg, "_dialect", ("*", ":"))[1] or ":")
+        raw = parts[comp - 1] if comp <= len(parts) else ""
+    return raw
+
+
+def model_of(annotation: object) -> type[BaseModel] | None:
+    """The model inside ``Party | None`` or ``tuple[Party, ...]``, or None for plain values."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# -- groups: one loop context -----------------------------------------------------------
+
+
+class Group:
+    """The compiled fields of one loop context and the slots its walk fills."""
+
+    def __init__(self) -> None:
+        self.segs: dict[str, list[tuple[int, int, Any]]] = {}
+        self.loops: dict[str, list[tuple[int, int, Any]]] = {}
+        self.keys: dict[tuple[object, ...], int] = {}
+        self.kinds: list[int] = []
+        self.readers: list[tuple[str, Reader]] = []
+
+    def slot(self, steps: tuple[Step, ...], kind: int, *, both: bool = False) -> int:
+        """The slot the first step fills (first match, or every match appended)."""
+        step = steps[0]
+        key = (step, kind, both)
+        found = self.keys.get(key)
+        if found is not None:
+            return found
+        k = self.keys[key] = len(self.kinds)
+        self.kinds.append(kind)
+        cond = step.condition
+        action = (kind, k, cond)
+        if not step.loop or both:
+            self.segs.setdefault(step.tag, []).append(action)
+        if step.loop or both:
+            self.loops.setdefault(step.tag, []).append(action)
+        return k
+
+    def finish(self) -> Callable[[Any, Any], dict[str, object]]:
+        segs, loops, kinds, readers = self.segs, self.loops, tuple(self.kinds), tuple(self.readers)
+        fresh = [None if k == _FIRST else () for k in kinds]
+
+        def build(node: Any, parent: Any) -> dict[str, object]:
+            slots = list(fresh)
+            for child in node.content:
+                if child.__class__ is Segment:
+                    actions = segs.get(child.elements[0])
+                    head = child
+                else:
+                    actions = loops.get(child.id)
+                    head = child.content[0]
+                if actions is None:
+                    continue
+                for kind, k, cond in actions:
+                    if cond is not None:
+                        els = head.elements
+                        v = els[cond[0]].strip(_SP) if cond[0] < len(els) else ""
+                        if v not in cond[1]:
+                            continue
+                    if kind == _FIRST:
+                        if slots[k] is None:
+                            slots[k] = head
+                    else:
+                        slots[k] = (*slots[k], child)
+            return {name: read(slots, node, parent) for name, read in readers}
+
+        return build
+
+
+def compile_group(
+    c: Compiler, fields: dict[str, FieldEntry], model: type[BaseModel], loc: Loc, group: Group
+) -> None:
+    """Compile ``fields`` (of ``model``) into readers of ``group``."""
+    known = model.model_fields
+    for name, entry in fields.items():
+        where = (*loc, name)
+        if name not in known:
+            c.problem(where, f"unknown field {name!r} of {model.__name__}; known: {', '.join(known)}")
+            continue
+        spec = FieldSpec(path=entry) if isinstance(entry, str) else entry
+        reader = compile_field(c, spec, name, model_of(known[name].annotation), where, group)
+        if reader is not None:
+            group.readers.append((name, reader))
+    _mandatory(c, fields, model, loc)
+
+
+def _mandatory(c: Compiler, fields: dict[str, FieldEntry], model: type[BaseModel], loc: Loc) -> None:
+    for name, info in model.model_fields.items():
+        if info.is_required() and name not in fields:
+            c.problem(loc, f"missing mandatory mapping {name!r} ({model.__name__} needs it)")
+
+
+def _fields_of(c: Compiler, spec: FieldSpec, loc: Loc) -> dict[str, FieldEntry] | None:
+    if spec.use is not None:
+        shape = c.shapes.get(spec.use)
+        if shape is None:
+            c.problem((*loc, "use"), f"unknown shape {spec.use!r}; known: {', '.join(c.shapes)}")
+        return shape
+    return spec.fields
+
+
+def compile_field(
+    c: Compiler, spec: FieldSpec, name: str, sub: type[BaseModel] | None, loc: Loc, group: Group
+) -> Reader | None:
+    """One field in a loop context: constant, scalar path, list (``each``) or object."""
+    if spec.constant is not None:
+        value = spec.constant
+        return lambda _s, _n, _p: value
+    if spec.each is not None:
+        from gateway.mapping.engine_lists import compile_each  # noqa: PLC0415  # mutual use
+
+        return compile_each(c, spec, name, sub, loc, group)
+    fields = _fields_of(c, spec, loc)
+    if fields is not None:
+        if sub is None:
+            c.problem(loc, f"{name!r} is a plain value, not an object with fields")
+            return None
+        return _object(c, spec, fields, sub, loc, group)
+    if spec.qualified is not None:
+        return _qualified(c, spec, name, loc, group)
+    if spec.path is None:
+        c.problem(loc, "expected path, constant, each or fields")
+        return None
+    return _scalar(c, spec, name, loc, group)
+
+
+def _scalar(c: Compiler, spec: FieldSpec, name: str, loc: Loc, group: Group) -> Reader | None:
+    texts = spec.path if isinstance(spec.path, list) else [spec.path]
+    conv = c.conv(spec, name, loc, alone=len(texts) == 1)
+    readers: list[Reader] = []
+    for i, text in enumerate(texts):
+        where = (*loc, "path", i) if isinstance(spec.path, list) else (*loc, "path")
+        path = c.path(text or "", where)
+        if path is None:
+            continue
+        if path.relative is not None or len(path.steps) != 1 or not path.element:
+            c.problem(where, f"expected one segment and an element here (BEG03), found {text!r}")
+            continue
+        readers.append(_slot_reader(group, path, conv))
+    if not readers:
+        return None
+    first = readers[0]
+    always = spec.required == "always" or (len(texts) > 1 and bool(spec.required))
+    ref, default = texts[0], spec.default
+    if len(readers) == 1 and not always:
+        return first
+
+    def read(slots: list[Any], node: Any, parent: Any) -> object:
+        for r in readers:
+            value = r(slots, node, parent)
+            if value is not None:
+                return value
+        if always:
+            raise MappingError(f"{ref} ({name}) is required, but empty or absent", path=ref)
+        return default
+
+    return read
+
+
+def _slot_reader(group: Group, path: Path, conv: Conv) -> Reader:
+    el, comp = path.element, path.component
+    if path.up:
+        tag = path.steps[0].tag
+
+        def read_up(_slots: list[Any], _node: Any, parent: Any) -> object:
+            for child in parent.content if parent is not None else ():
+                if child.__class__ is Segment and child.elements[0] == tag:
+                    return conv(_element(child, el, comp), child, el)
+            return None
+
+        return read_up
+    k = group.slot(path.steps, _FIRST, both=True)
+    if comp:
+
+        def read_comp(slots: list[Any], _node: Any, _parent: Any) -> object:
+            seg = slots[k]
+            return None if seg is None else conv(_element(seg, el, comp), seg, el)
+
+        return read_comp
+
+    def read(slots: list[Any], _node: Any, _parent: Any) -> object:
+        seg = slots[k]
+        if seg is None:
+            return None
+        els = seg.elements
+        return conv(els[el] if el < len(els) else "", seg, el)
+
+    return read
+
+
+def _qualified(c: Compiler, spec: FieldSpec, name: str, loc: Loc, group: Group) -> Reader | None:
+    paths = [c.path(t, (*loc, "qualified", i)) for i, t in enumerate(spec.qualified or ())]
+    if spec.code is None or not paths or None in paths:
+        if spec.code is None:
+            c.problem(loc, "qualified needs code: the qualifier value to look for")
+        return None
+    tags = {p.steps[0].tag for p in paths if p is not None}
+    if len(tags) != 1:
+        c.problem((*loc, "qualified"), "the qualifier elements must be of one segment")
+        return None
+    k = group.slot(paths[0].steps, _FIRST, both=True)  # type: ignore[union-attr]
+    positions = tuple(p.element for p in paths if p is not None)
+    code, conv = spec.code, c.conv(spec, name, loc)
+
+    def read(slots: list[Any], _node: Any, _parent: Any) -> object:
+        seg = slots[k]
+        if seg is None:
+            return None
+        els = seg.elements
+        for i in positions:
+            if i + 1 < len(els) and els[i].strip(_SP) == code:
+                return conv(els[i + 1], seg, i + 1)
+        return None
+
+    return read
+
+
+def _object(
+    c: Compiler,
+    spec: FieldSpec,
+    fields: dict[str, FieldEntry],
+    sub: type[BaseModel],
+    loc: Loc,
+    group: Group,
+) -> Reader:
+    inner = Group()
+    inner.segs, inner.loops, inner.keys, inner.kinds = group.segs, group.loops, group.keys, group.kinds
+    compile_group(c, fields, sub, (*loc, "fields"), inner)
+    readers = tuple(inner.readers)
+    when = c.path(spec.when, (*loc, "when")) if spec.when else None
+    wk = group.slot(when.steps, _FIRST, both=True) if when is not None else None
+
+    def read(slots: list[Any], node: Any, parent: Any) -> object:
+        if wk is not None and slots[wk] is None:
+            return None
+        found = {n: r(slots, node, parent) for n, r in readers}
+        if wk is None and not any(v is not None and v != () for v in found.values()):
+            return None
+        return found
+
+    return read
