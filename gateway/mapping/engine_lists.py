@@ -12,17 +12,16 @@ Imports only ``gateway.errors``, ``gateway.x12.reader`` and ``gateway.mapping``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gateway.errors import MappingError
+from gateway.mapping.engine_values import _SP, _element
 from gateway.mapping.engine_x12 import (
     _APPEND,
-    _SP,
     Compiler,
     Group,
     Loc,
     Reader,
-    _element,
     compile_group,
 )
 from gateway.mapping.spec import FieldSpec, Path
@@ -35,7 +34,7 @@ if TYPE_CHECKING:
 
     from gateway.mapping.spec import FieldEntry
 
-ItemReader = "Callable[[Segment, int, Any], object]"
+ItemReader: TypeAlias = "Callable[[Segment, int, Any], object]"
 
 
 def _matches(path: Path, child: Any) -> bool:
@@ -56,7 +55,7 @@ def _matches(path: Path, child: Any) -> bool:
 
 def _items(
     c: Compiler, spec: FieldSpec, loc: Loc, group: Group
-) -> tuple[list[Path], Callable[[list[Any], Any], list[tuple[Any, Any]]]] | None:
+) -> tuple[list[Path], Callable[[list[Any], Any], list[tuple[Any, Any]]], int | None] | None:
     """Register the ``each`` selectors; return them and a function giving (item, parent)."""
     texts = spec.each if isinstance(spec.each, list) else [spec.each]
     paths: list[Path] = []
@@ -76,9 +75,10 @@ def _items(
         step = path.steps[0]
         table = group.loops if step.loop else group.segs
         table.setdefault(step.tag, []).append((_APPEND, k, step.condition))
+    group.guard = k
     nested = [p for p in paths if len(p.steps) > 1]
     if not nested:
-        return paths, lambda slots, node: [(child, node) for child in slots[k]]
+        return paths, lambda slots, node: [(child, node) for child in slots[k]], k
 
     def expand(slots: list[Any], node: Any) -> list[tuple[Any, Any]]:
         out: list[tuple[Any, Any]] = []
@@ -91,7 +91,7 @@ def _items(
             out += [(sub, child) for sub in child.content if _matches(inner, sub)]
         return out
 
-    return paths, expand
+    return paths, expand, None
 
 
 def compile_each(
@@ -101,7 +101,7 @@ def compile_each(
     found = _items(c, spec, loc, group)
     if found is None:
         return None
-    paths, items = found
+    paths, items, direct = found
     fields = c.shapes.get(spec.use) if spec.use else spec.fields
     if spec.use and fields is None:
         c.problem((*loc, "use"), f"unknown shape {spec.use!r}; known: {', '.join(c.shapes)}")
@@ -116,13 +116,29 @@ def compile_each(
     if loop_items and len(tags) == 1 and spec.repeat is None:
         inner = Group()
         compile_group(c, fields, sub, (*loc, "fields"), inner)
-        item = inner.finish()
+        item: Callable[[Any, Any], Any] = inner.finish()
     else:
         tag = next(iter(tags))
         item = _segment_item(c, spec, fields, sub, tag, loc)
         if len(tags) != 1:
             c.problem((*loc, "each"), "items of one list must be of one segment or one loop id")
     first = spec.first
+    if direct is not None and not first:
+        k = direct
+
+        def read_direct(slots: list[Any], node: Any, _parent: Any) -> object:
+            out = []
+            for child in slots[k]:
+                value = item(child, node)
+                if value is None:
+                    continue
+                if value.__class__ is list:
+                    out += value
+                else:
+                    out.append(value)
+            return tuple(out)
+
+        return read_direct
 
     def read(slots: list[Any], node: Any, _parent: Any) -> object:
         out = []
@@ -201,7 +217,9 @@ def _segment_item(
             readers.append((name, reader))
     for name, info in known.items():
         if info.is_required() and name not in fields:
-            c.problem((*loc, "fields"), f"missing mandatory mapping {name!r} ({sub.__name__} needs it)")
+            c.problem(
+                (*loc, "fields"), f"missing mandatory mapping {name!r} ({sub.__name__} needs it)"
+            )
     readers.sort(key=lambda r: r[0] not in skip)  # skip tests first: no error for a skipped item
     checks = tuple(r for r in readers if r[0] in skip)
     rest = tuple(r for r in readers if r[0] not in skip)
@@ -262,7 +280,7 @@ def _segment_field(
     if spec.each is not None or spec.fields is not None or not texts or texts[0] is None:
         c.problem(loc, f"in a list of {tag} segments a field is one element of it, e.g. {tag}02")
         return None
-    readers = []
+    readers: list[ItemReader | None] = []
     for i, text in enumerate(texts):
         where = (*loc, "path", i) if isinstance(spec.path, list) else (*loc, "path")
         path = c.path(text or "", where)
@@ -324,7 +342,9 @@ def _one(
 
     def read(seg: Segment, _b: int, _p: Any) -> object:
         els = seg.elements
-        return conv((els[el] if el < len(els) else "") if not comp else _element(seg, el, comp), seg, el)
+        return conv(
+            (els[el] if el < len(els) else "") if not comp else _element(seg, el, comp), seg, el
+        )
 
     return read
 

@@ -11,27 +11,26 @@ Imports only ``gateway.errors``, ``gateway.model``, ``gateway.x12.reader`` and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, get_args
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gateway.errors import MappingError
-from gateway.mapping.functions import SpecProblem, TransformProblem, make
+from gateway.mapping.engine_values import _SP, Conv, _conv, _element, model_of
+from gateway.mapping.functions import SpecProblem, make
 from gateway.mapping.spec import FieldSpec, Path, Step, parse_path
 from gateway.x12.reader import Segment
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pydantic import BaseModel
+
     from gateway.business import BusinessSettings
     from gateway.mapping.spec import FieldEntry
 
 Loc = tuple[str | int, ...]
 Problems = list[tuple[Loc, str]]
-Conv = "Callable[[str, Segment, int], object]"
-Reader = "Callable[[list[Any], Any, Any], object]"
+Reader: TypeAlias = "Callable[[list[Any], Any, Any], object]"
 
-_SP = " \t\r\n"
 _FIRST, _APPEND = 0, 1
 
 
@@ -46,9 +45,11 @@ class Compiler:
         self.problems: Problems = []
 
     def problem(self, loc: Loc, message: str) -> None:
+        """Record a problem at ``loc``."""
         self.problems.append((loc, message))
 
     def path(self, text: str, loc: Loc) -> Path | None:
+        """Parse an X12 path, or record why it is bad."""
         try:
             return parse_path(text)
         except ValueError as exc:
@@ -60,7 +61,9 @@ class Compiler:
         chain: list[Callable[[str], object]] = []
         refs = spec.transform if isinstance(spec.transform, list) else [spec.transform]
         for i, ref in enumerate(r for r in refs if r is not None):
-            where = (*loc, "transform", i) if isinstance(spec.transform, list) else (*loc, "transform")
+            where = (
+                (*loc, "transform", i) if isinstance(spec.transform, list) else (*loc, "transform")
+            )
             if isinstance(ref, str):
                 tname, params = ref, None
             elif len(ref) == 1:
@@ -77,60 +80,6 @@ class Compiler:
         return _conv(chain, name, required=required, default=spec.default if alone else None)
 
 
-def _conv(
-    chain: list[Callable[[str], object]], name: str, *, required: bool, default: object
-) -> Conv:
-    one = chain[0] if len(chain) == 1 else None
-
-    def conv(raw: str, seg: Segment, el: int) -> object:
-        raw = raw.strip(_SP)
-        if not raw:
-            if required:
-                raise _error(seg, el, name, "required, but empty or absent")
-            return default
-        if not chain:
-            return raw
-        try:
-            if one is not None:
-                value = one(raw)
-            else:
-                value: object = raw
-                for step in chain:
-                    value = step(value)  # type: ignore[arg-type]
-                    if value is None:
-                        break
-        except TransformProblem as exc:
-            raise _error(seg, el, name, str(exc)) from None
-        return default if value is None else value
-
-    return conv
-
-
-def _error(seg: Segment, el: int, name: str, problem: str) -> MappingError:
-    ref = f"{seg.elements[0]}{el:02d}"
-    return MappingError(f"{ref} ({name}) in segment {seg.number}: {problem}", path=ref)
-
-
-def _element(seg: Segment, el: int, comp: int) -> str:
-    els = seg.elements
-    raw = els[el] if el < len(els) else ""
-    if comp and raw:
-        parts = raw.split(getattr(seg, "_dialect", ("*", ":"))[1] or ":")
-        raw = parts[comp - 1] if comp <= len(parts) else ""
-    return raw
-
-
-def model_of(annotation: object) -> type[BaseModel] | None:
-    """The model inside ``Party | None`` or ``tuple[Party, ...]``, or None for plain values."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = model_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
 # -- groups: one loop context -----------------------------------------------------------
 
 
@@ -142,7 +91,9 @@ class Group:
         self.loops: dict[str, list[tuple[int, int, Any]]] = {}
         self.keys: dict[tuple[object, ...], int] = {}
         self.kinds: list[int] = []
-        self.readers: list[tuple[str, Reader]] = []
+        self.readers: list[tuple[str, Reader, int | None]] = []
+        self.batches: dict[int, list[tuple[str, int, Conv | None]]] = {}
+        self.guard: int | None = None  # set by a compiler step: the slot a reader depends on
 
     def slot(self, steps: tuple[Step, ...], kind: int, *, both: bool = False) -> int:
         """The slot the first step fills (first match, or every match appended)."""
@@ -161,9 +112,40 @@ class Group:
             self.loops.setdefault(step.tag, []).append(action)
         return k
 
+    def readout(self) -> Callable[[list[Any], Any, Any], dict[str, object]]:
+        """The function filling a dict from the slots: plain elements per segment, then the rest.
+
+        A field whose segment or list is absent is left out (the model default applies).
+        """
+        batches = tuple((k, tuple(fields)) for k, fields in self.batches.items())
+        readers = tuple(self.readers)
+
+        def read(slots: list[Any], node: Any, parent: Any) -> dict[str, object]:
+            out: dict[str, object] = {}
+            for k, fields in batches:
+                seg = slots[k]
+                if seg is None:
+                    continue
+                els = seg.elements
+                n = len(els)
+                for name, el, conv in fields:
+                    raw = els[el] if el < n else ""
+                    if conv is None:
+                        out[name] = raw.strip(_SP) or None
+                    else:
+                        out[name] = conv(raw, seg, el)
+            for name, reader, guard in readers:
+                if guard is None or slots[guard]:
+                    out[name] = reader(slots, node, parent)
+            return out
+
+        return read
+
     def finish(self) -> Callable[[Any, Any], dict[str, object]]:
-        segs, loops, kinds, readers = self.segs, self.loops, tuple(self.kinds), tuple(self.readers)
-        fresh = [None if k == _FIRST else () for k in kinds]
+        """The function mapping one loop: one walk over its content, then the readout."""
+        segs, loops, kinds = self.segs, self.loops, tuple(self.kinds)
+        readout = self.readout()
+        fresh: list[Any] = [None if k == _FIRST else () for k in kinds]
 
         def build(node: Any, parent: Any) -> dict[str, object]:
             slots = list(fresh)
@@ -185,9 +167,11 @@ class Group:
                     if kind == _FIRST:
                         if slots[k] is None:
                             slots[k] = head
+                    elif slots[k]:
+                        slots[k].append(child)
                     else:
-                        slots[k] = (*slots[k], child)
-            return {name: read(slots, node, parent) for name, read in readers}
+                        slots[k] = [child]
+            return readout(slots, node, parent)
 
         return build
 
@@ -200,16 +184,21 @@ def compile_group(
     for name, entry in fields.items():
         where = (*loc, name)
         if name not in known:
-            c.problem(where, f"unknown field {name!r} of {model.__name__}; known: {', '.join(known)}")
+            c.problem(
+                where, f"unknown field {name!r} of {model.__name__}; known: {', '.join(known)}"
+            )
             continue
         spec = FieldSpec(path=entry) if isinstance(entry, str) else entry
+        group.guard = None
         reader = compile_field(c, spec, name, model_of(known[name].annotation), where, group)
         if reader is not None:
-            group.readers.append((name, reader))
+            group.readers.append((name, reader, group.guard))
     _mandatory(c, fields, model, loc)
 
 
-def _mandatory(c: Compiler, fields: dict[str, FieldEntry], model: type[BaseModel], loc: Loc) -> None:
+def _mandatory(
+    c: Compiler, fields: dict[str, FieldEntry], model: type[BaseModel], loc: Loc
+) -> None:
     for name, info in model.model_fields.items():
         if info.is_required() and name not in fields:
             c.problem(loc, f"missing mandatory mapping {name!r} ({model.__name__} needs it)")
@@ -232,7 +221,7 @@ def compile_field(
         value = spec.constant
         return lambda _s, _n, _p: value
     if spec.each is not None:
-        from gateway.mapping.engine_lists import compile_each  # noqa: PLC0415  # mutual use
+        from gateway.mapping.engine_lists import compile_each  # mutual use
 
         return compile_each(c, spec, name, sub, loc, group)
     fields = _fields_of(c, spec, loc)
@@ -268,6 +257,12 @@ def _scalar(c: Compiler, spec: FieldSpec, name: str, loc: Loc, group: Group) -> 
     always = spec.required == "always" or (len(texts) > 1 and bool(spec.required))
     ref, default = texts[0], spec.default
     if len(readers) == 1 and not always:
+        path = c.path(texts[0] or "", loc)
+        if path is not None and not path.up and not path.component:
+            k = group.slot(path.steps, _FIRST, both=True)
+            plain = not spec.transform and not spec.required and spec.default is None
+            group.batches.setdefault(k, []).append((name, path.element, None if plain else conv))
+            return None
         return first
 
     def read(slots: list[Any], node: Any, parent: Any) -> object:
@@ -349,16 +344,21 @@ def _object(
     group: Group,
 ) -> Reader:
     inner = Group()
-    inner.segs, inner.loops, inner.keys, inner.kinds = group.segs, group.loops, group.keys, group.kinds
+    inner.segs, inner.loops, inner.keys, inner.kinds = (
+        group.segs,
+        group.loops,
+        group.keys,
+        group.kinds,
+    )
     compile_group(c, fields, sub, (*loc, "fields"), inner)
-    readers = tuple(inner.readers)
+    readout = inner.readout()
     when = c.path(spec.when, (*loc, "when")) if spec.when else None
     wk = group.slot(when.steps, _FIRST, both=True) if when is not None else None
 
     def read(slots: list[Any], node: Any, parent: Any) -> object:
         if wk is not None and slots[wk] is None:
             return None
-        found = {n: r(slots, node, parent) for n, r in readers}
+        found = readout(slots, node, parent)
         if wk is None and not any(v is not None and v != () for v in found.values()):
             return None
         return found

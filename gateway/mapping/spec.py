@@ -164,9 +164,9 @@ class Source(BaseModel):
     model_config = _CONFIG
 
     format: Literal["x12", "xml"]
-    transaction_set: Annotated[str, matches(r"\d{3}", "a transaction set id such as 850")] | None = (
-        None
-    )
+    transaction_set: (
+        Annotated[str, matches(r"\d{3}", "a transaction set id such as 850")] | None
+    ) = None
     version: Annotated[str, matches(r"\d{6}", "a version such as 004010")] | None = None
     root: str | None = None
     """XML: the XPath of the document element the spec maps (``/cXML/Request/OrderRequest``)."""

@@ -46,6 +46,7 @@ def test_day_rejects_what_is_not_a_date_naming_the_element(raw: str) -> None:
         ("12.50", Decimal("12.5")),
         ("-3.25", Decimal("-3.25")),
         (".5", Decimal("0.5")),
+        ("5.", Decimal(5)),
         ("1E3", Decimal(1000)),
         ("2.5E-2", Decimal("0.025")),
         (" 7 ", Decimal(7)),
@@ -57,7 +58,9 @@ def test_real_reads_x12_decimals_never_floats(raw: str, expected: Decimal) -> No
     assert value == expected
 
 
-@pytest.mark.parametrize("raw", ["+1", "1_000", "NaN", "Infinity", "1,5", "1.2.3", "١٢", "abc"])
+@pytest.mark.parametrize(
+    "raw", ["+1", "1_000", "NaN", "Infinity", "1,5", "1.2.3", "١٢", "abc", ".", "-"]
+)
 def test_real_refuses_what_decimal_takes_but_x12_does_not(raw: str) -> None:
     with pytest.raises(MappingError, match=r"XXX01 .quantity.*expected a decimal number"):
         real(raw, SEG, 1, "quantity")
