@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
 from gateway.errors import ConfigError, MappingError
-from gateway.x12.codes import GroupAckCode, InterchangeNoteCode, SetAckCode
+from gateway.x12.ack_results import GroupAck, SetAck
+from gateway.x12.codes import InterchangeNoteCode, SetAckCode
 from gateway.x12.reader import Delimiters
 from gateway.x12.writer import (
     Composite,
@@ -38,6 +39,18 @@ from gateway.x12.writer import (
 )
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "AckKind",
+    "GroupAck",
+    "SetAck",
+    "ack_kind",
+    "build_ack_set",
+    "build_acks",
+    "build_ta1",
+    "interchange_rejected",
+    "needs_ta1",
+]
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -57,55 +70,6 @@ _COPY_MAX = 99  # AK404/IK404: data element 724, AN 1/99
 _ID = re.compile(r"[A-Z0-9]{2,3}")
 _SET_ID = re.compile(r"[A-Z0-9]{3}")
 _NOTE_CODES = frozenset(c.value for c in InterchangeNoteCode)
-
-
-@dataclass(frozen=True, slots=True)
-class SetAck:
-    """What the acknowledgment says about one transaction set (AK2..AK5 / AK2..IK5)."""
-
-    code: str
-    control: str
-    convention: str
-    status: SetAckCode
-    errors: tuple[str, ...] = ()
-    issues: tuple[SegmentIssue, ...] = ()
-
-
-@dataclass(eq=False)
-class GroupAck:
-    """What the acknowledgment says about one functional group (AK1..AK9)."""
-
-    group: FunctionalGroup
-    sets: list[SetAck] = field(default_factory=list)
-
-    @property
-    def errors(self) -> tuple[str, ...]:
-        """AK905-AK909 codes: the group's own envelope findings, at most five."""
-        return tuple(dict.fromkeys(e.code for e in self.group.errors if e.code))[:5]
-
-    @property
-    def accepted(self) -> int:
-        """How many sets were accepted (AK904); none when the group itself is rejected."""
-        if self.group.errors:
-            return 0
-        ok = (SetAckCode.ACCEPTED, SetAckCode.ACCEPTED_WITH_ERRORS)
-        return sum(1 for s in self.sets if s.status in ok)
-
-    @property
-    def received(self) -> int:
-        """How many sets the group held (AK903), a set without a :class:`SetAck` included."""
-        return max(self.group.set_count, len(self.sets))
-
-    @property
-    def status(self) -> GroupAckCode:
-        """AK901: A, E, P or R."""
-        if self.group.errors or (self.received and self.accepted == 0):
-            return GroupAckCode.REJECTED
-        if self.accepted < self.received:
-            return GroupAckCode.PARTIALLY_ACCEPTED
-        if any(s.status == SetAckCode.ACCEPTED_WITH_ERRORS for s in self.sets):
-            return GroupAckCode.ACCEPTED_WITH_ERRORS
-        return GroupAckCode.ACCEPTED
 
 
 # -- code lists per release ----------------------------------------------------------------

@@ -4,10 +4,9 @@ The data lives in ``gateway/x12/guides/<release>/`` (package data, found through
 ``importlib.resources``): ``elements.yaml`` (data element dictionary),
 ``segments.yaml`` (composites and segments) and one ``<set>.yaml`` structure per
 transaction set; :mod:`gateway.x12.guide_spec` describes the files.
-:func:`load_guide` reads them once with ``yaml.safe_load``, validates them and
-compiles them into tuples and dicts: per segment its element rules plus a flat
-fast-path tuple, per loop a jump table from segment tag to the next child that
-may take it. Nothing re-reads YAML per document.
+:func:`load_guide` reads them once with a safe YAML loader, validates them and
+compiles them into tuples and dicts (per segment its element rules and a fast-path
+tuple, per loop a jump table from tag to child). Nothing re-reads YAML per document.
 
 Imports only ``gateway.errors`` and ``gateway.x12`` modules.
 """
@@ -185,8 +184,7 @@ def available_guides() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(found))
 
 
-# libyaml's C loader with the safe constructor: the same documents as yaml.safe_load,
-# six times faster on these large dictionaries; the pure-Python one where libyaml is absent.
+# libyaml's safe loader: yaml.safe_load's documents, six times faster, where libyaml exists
 _SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
