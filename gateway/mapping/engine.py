@@ -4,10 +4,11 @@
 see :mod:`gateway.mapping.loader`) into a :class:`CompiledMapping`, or into the list
 of problems that stop it: unknown transforms, bad paths, unknown fields, missing
 mandatory mappings, each with the key path where it is. ``inbound`` maps the
-validator's loop tree of one X12 set to the canonical document.
+validator's loop tree of one X12 set to the canonical document; XML specs are
+compiled by ``engine_xml`` and applied with :func:`gateway.mapping.engine_xml.map_xml`.
 
 Imports only ``gateway.errors``, ``gateway.model``, ``gateway.business`` and
-``gateway.mapping`` ``engine_x12``, ``engine_lists``, ``functions`` and ``spec``.
+``gateway.mapping`` ``engine_x12``, ``engine_xml``, ``functions`` and ``spec``.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class CompiledMapping:
         self.model = model
         self._build = build
 
+    def build(self, node: Any, parent: Any) -> dict[str, object]:
+        """The fields the spec reads from ``node`` (a loop tree or an XML element), unvalidated."""
+        return self._build(node, parent)
+
     def inbound(
         self, tree: Any, *, envelope: Envelope | None = None, **_: object
     ) -> CanonicalDocument:
@@ -84,11 +89,14 @@ def compile_spec(
     """Compile ``spec``; returns the mapping, or None and every problem with its key path."""
     model = DOCUMENTS[spec.document]
     compiler = Compiler(spec.shapes, business)
-    if spec.source.format == "xml":  # not written yet: refused with a clear message
-        return None, [(("source", "format"), "xml specs are not supported by this engine yet")]
-    group = Group()
-    compile_group(compiler, spec.fields, model, ("fields",), group)
-    build = group.finish()
+    if spec.source.format == "xml":
+        from gateway.mapping.engine_xml import compile_xml  # it builds on this module
+
+        build = compile_xml(compiler, spec.fields, model, source=spec.source)
+    else:
+        group = Group()
+        compile_group(compiler, spec.fields, model, ("fields",), group)
+        build = group.finish()
     if compiler.problems:
         return None, compiler.problems
     return CompiledMapping(spec, model, build), []

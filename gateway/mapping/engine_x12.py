@@ -58,6 +58,13 @@ class Compiler:
 
     def conv(self, spec: FieldSpec, name: str, loc: Loc, *, alone: bool = True) -> Conv:
         """The element reader: strip, empty → default (or required), then transforms."""
+        chain = self.chain(spec, loc)
+        # with several paths, emptiness is judged after all of them were tried
+        required = bool(spec.required) and alone
+        return _conv(chain, name, required=required, default=spec.default if alone else None)
+
+    def chain(self, spec: FieldSpec, loc: Loc) -> list[Callable[[str], object]]:
+        """The field's named transforms, in order; bad names or parameters are recorded."""
         chain: list[Callable[[str], object]] = []
         refs = spec.transform if isinstance(spec.transform, list) else [spec.transform]
         for i, ref in enumerate(r for r in refs if r is not None):
@@ -75,9 +82,7 @@ class Compiler:
                 chain.append(make(tname, params, self.business))
             except SpecProblem as exc:
                 self.problem(where, str(exc))
-        # with several paths, emptiness is judged after all of them were tried
-        required = bool(spec.required) and alone
-        return _conv(chain, name, required=required, default=spec.default if alone else None)
+        return chain
 
 
 # -- groups: one loop context -----------------------------------------------------------

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.errors import ConfigError, DocumentError, GatewayError
+from gateway.mapping.engine_xml import map_xml
+from gateway.mapping.loader import load_mapping
 from gateway.partners import PartnerRegistry
 from gateway.pipeline.outbound import render_document
 from gateway.pipeline.process import InterchangeResult, SetResult, settle, translate
@@ -21,7 +23,8 @@ from gateway.x12.control import MemoryControlNumbers
 from gateway.x12.reader import Delimiters
 
 if TYPE_CHECKING:
-    from gateway.partners import PartnerProfile
+    from gateway.mapping.engine import CompiledMapping
+    from gateway.partners import MappingRef, PartnerProfile
     from gateway.settings import Settings
 
 X12_SUFFIXES = {".x12", ".edi", ".txt", ".850", ".810", ".820", ".855"}
@@ -77,17 +80,40 @@ def check_partner(
     mine = f"{display}:"
     report.problems += [p for p in registry.check_secrets(settings) if p.startswith(mine)]
     report.checked.append(f"{len(profile.secret_refs())} secret reference(s)")
+    for key, ref in sorted(profile.mappings.items()):
+        report.checked.append(
+            f"mapping {key}: {ref.base}" + (f" + {ref.override}" if ref.override else "")
+        )
+        try:
+            _mapping(ref, profile, registry, settings)
+        except ConfigError as exc:
+            report.problems += exc.problems
     files = list(samples or [])
     folder = registry.samples_dir(partner_id)
     if folder is not None and folder.is_dir():
         files += sorted(p for p in folder.iterdir() if p.is_file())
     for sample in files:
         report.checked.append(f"sample {sample}")
-        report.problems += _check_sample(sample, profile, settings)
+        report.problems += _check_sample(sample, profile, settings, registry)
     return report
 
 
-def _check_sample(path: Path, profile: PartnerProfile, settings: Settings) -> list[str]:
+def _mapping(
+    ref: MappingRef, profile: PartnerProfile, registry: PartnerRegistry, settings: Settings
+) -> CompiledMapping:
+    override = registry.resolve(ref.override) if ref.override else None
+    return load_mapping(
+        settings.mappings_dir,
+        ref.base,
+        override=override,
+        override_display=f"partners/{ref.override}" if ref.override else None,
+        business=profile.business,
+    )
+
+
+def _check_sample(
+    path: Path, profile: PartnerProfile, settings: Settings, registry: PartnerRegistry
+) -> list[str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -96,9 +122,30 @@ def _check_sample(path: Path, profile: PartnerProfile, settings: Settings) -> li
         return _check_invoice(path, data, profile, settings)
     if path.suffix.lower() in X12_SUFFIXES or data.lstrip()[:3] == b"ISA":
         return _check_x12(path, data, profile)
-    # XML samples are mapped by the declarative engine (partner mappings); until
-    # that engine runs them, a sample of an unknown kind is reported, not passed over
-    return [f"{path}: not checked: only X12 and canonical JSON samples can be run yet"]
+    if data.lstrip()[:1] == b"<":
+        return _check_xml(path, data, profile, settings, registry)
+    return [f"{path}: not checked: neither X12, XML nor a canonical JSON document"]
+
+
+def _check_xml(
+    path: Path, data: bytes, profile: PartnerProfile, settings: Settings, registry: PartnerRegistry
+) -> list[str]:
+    refs = [ref for ref in profile.mappings.values() if ref.base.startswith("xml/")]
+    if not refs:
+        return [f"{path}: an XML sample, but the profile's mappings name no xml/ mapping"]
+    problems: list[str] = []
+    for ref in refs:
+        try:
+            map_xml(
+                _mapping(ref, profile, registry, settings),
+                data,
+                max_bytes=settings.max_document_bytes,
+            )
+        except ConfigError:
+            continue  # already reported with the profile's mappings
+        except GatewayError as exc:
+            problems.append(f"{path}: {ref.base}: {exc}")
+    return problems
 
 
 def _check_x12(path: Path, data: bytes, profile: PartnerProfile) -> list[str]:

@@ -23,6 +23,7 @@ def run(*argv: str) -> tuple[int, str]:
 @pytest.fixture(autouse=True)
 def _partners_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("O2C_PARTNERS_DIR", str(PARTNERS))
+    monkeypatch.setenv("O2C_MAPPINGS_DIR", str(ROOT / "mappings"))
     monkeypatch.delenv("O2C_SECRETS_DIR", raising=False)
 
 
@@ -99,3 +100,19 @@ def test_new_scaffolds_a_profile_that_loads(
     code, out = run("partners", "list", "--format", "json")
     assert code == 0
     assert [r["id"] for r in json.loads(out)] == ["zenith"]
+
+
+def test_check_maps_xml_samples_through_the_partner_mapping() -> None:
+    code, out = run("partners", "check", "globex")
+    assert code == 0, out
+    assert "checked  mapping xml.order: xml/globex-order" in out
+    assert "globex/samples/order.xml" in out
+
+
+def test_check_reports_an_xml_sample_that_does_not_map(tmp_path: Path) -> None:
+    bad = tmp_path / "order.xml"
+    sample = (PARTNERS / "globex" / "samples" / "order.xml").read_text()
+    bad.write_text(sample.replace("GX-77120", ""))
+    code, out = run("partners", "check", "globex", "--sample", str(bad))
+    assert code == 1
+    assert any(str(bad) in line and "xml/globex-order" in line for line in out.splitlines())
