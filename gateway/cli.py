@@ -21,6 +21,7 @@ from gateway.partners import PartnerProfile, PartnerRegistry, scaffold
 from gateway.pipeline.onboarding import check_partner
 from gateway.pipeline.outbound import render_document
 from gateway.pipeline.process import GroupResult, InterchangeResult, SetResult, settle, translate
+from gateway.pipeline.routing import PartnerMappings
 from gateway.settings import Settings
 from gateway.x12.acks import build_acks
 from gateway.x12.control import MemoryControlNumbers
@@ -131,13 +132,47 @@ def _interchange_errors(path: Path, item: InterchangeResult) -> list[dict[str, A
     return records
 
 
+def _partner_mappings(partner: str | None) -> PartnerMappings | None:
+    """The partners' mappings when a partners directory exists (``O2C_PARTNERS_DIR``)."""
+    settings = Settings.load()
+    if not settings.partners_dir.is_dir():
+        if partner is not None:
+            raise UsageError(
+                f"--partner {partner}: no partners directory at {settings.partners_dir}"
+            )
+        return None
+    return PartnerMappings(PartnerRegistry.load(settings.partners_dir), settings, partner=partner)
+
+
+def _translate_xml(path: Path, data: bytes, routes: PartnerMappings | None, out: TextIO) -> int:
+    if routes is None:
+        raise UsageError("an XML document needs its partner: give --partner ID")
+    try:
+        document = routes.translate_xml(data)
+    except (DocumentError, MappingError) as exc:
+        record: dict[str, Any] = {"file": str(path), "level": "document", "code": None}
+        if isinstance(exc, DocumentError):
+            record["code"] = exc.code or None
+        else:
+            record |= {"level": "mapping", "path": exc.path}
+        record["message"] = str(exc)
+        out.write('{"documents": [], "errors": ' + json.dumps([record], indent=2) + "}\n")
+        return EXIT_REJECTED
+    out.write('{"documents": [\n  ' + document.model_dump_json() + '\n], "errors": []}\n')
+    return EXIT_OK
+
+
 def cmd_translate(args: argparse.Namespace, out: TextIO) -> int:
     """``o2c translate``: one document per transaction set, in file order."""
     data = _read(args.file)
+    routes = _partner_mappings(args.partner)
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+        return _translate_xml(args.file, data, routes, out)
     errors: list[dict[str, Any]] = []
     out.write('{"documents": [')
     first = True
-    for item in settle(translate(data)):
+    mapper_for = routes.mapper_for if routes is not None else None
+    for item in settle(translate(data, mapper_for=mapper_for)):
         if isinstance(item, SetResult):
             if item.ok and item.document is not None:
                 out.write(("" if first else ",") + "\n  " + item.document.model_dump_json())
@@ -303,6 +338,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_REJECTED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader of our output went away (`| head`)
+        return 141
     except Exception as exc:
         print(
             f"o2c: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr

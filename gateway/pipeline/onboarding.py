@@ -19,6 +19,7 @@ from gateway.mapping.loader import load_mapping
 from gateway.partners import PartnerRegistry
 from gateway.pipeline.outbound import render_document
 from gateway.pipeline.process import InterchangeResult, SetResult, settle, translate
+from gateway.pipeline.routing import PartnerMappings
 from gateway.x12.control import MemoryControlNumbers
 from gateway.x12.reader import Delimiters
 
@@ -121,7 +122,8 @@ def _check_sample(
     if path.suffix.lower() == ".json":
         return _check_invoice(path, data, profile, settings)
     if path.suffix.lower() in X12_SUFFIXES or data.lstrip()[:3] == b"ISA":
-        return _check_x12(path, data, profile)
+        routes = PartnerMappings(registry, settings, partner=profile.id)
+        return _check_x12(path, data, profile, routes)
     if data.lstrip()[:1] == b"<":
         return _check_xml(path, data, profile, settings, registry)
     return [f"{path}: not checked: neither X12, XML nor a canonical JSON document"]
@@ -148,11 +150,17 @@ def _check_xml(
     return problems
 
 
-def _check_x12(path: Path, data: bytes, profile: PartnerProfile) -> list[str]:
+def _check_x12(
+    path: Path, data: bytes, profile: PartnerProfile, routes: PartnerMappings
+) -> list[str]:
     problems: list[str] = []
     ours = {(i.qualifier.strip().upper(), i.id.strip().upper()) for i in profile.identity.isa}
     sets = 0
-    for item in settle(translate(data)):
+    try:
+        results = list(settle(translate(data, mapper_for=routes.mapper_for)))
+    except ConfigError:
+        return []  # the mapping itself is broken: reported with the profile's mappings
+    for item in results:
         if isinstance(item, SetResult):
             sets += 1
             for err in item.errors:

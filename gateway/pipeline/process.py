@@ -38,7 +38,9 @@ from gateway.x12.reader import X12Reader
 from gateway.x12.validator import SegmentIssue, validate_set
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+    from gateway.mapping import InboundMapper
 
 ACK_SETS = frozenset({"997", "999"})  # acks are never acknowledged (X12.6)
 
@@ -87,13 +89,22 @@ class InterchangeResult:
 Result = SetResult | GroupResult | InterchangeResult
 
 
-def translate(source: BinaryIO | bytes, *, map_documents: bool = True) -> Iterator[Result]:
-    """Translate every transaction set in ``source``, in file order."""
+def translate(
+    source: BinaryIO | bytes,
+    *,
+    map_documents: bool = True,
+    mapper_for: Callable[[TransactionSet], InboundMapper | None] | None = None,
+) -> Iterator[Result]:
+    """Translate every transaction set in ``source``, in file order.
+
+    ``mapper_for`` may name a partner's own mapping for a set; otherwise the
+    built-in mapper for its transaction set translates it.
+    """
     acks: dict[int, GroupAck] = {}
     groups: dict[int, list[GroupResult]] = {}
     for event in read_envelopes(X12Reader(source)):
         if isinstance(event, TransactionSet):
-            result = _process_set(event, map_documents=map_documents)
+            result = _process_set(event, map_documents=map_documents, mapper_for=mapper_for)
             if result.ack is not None:
                 acks.setdefault(id(event.group), GroupAck(event.group)).sets.append(result.ack)
             yield result
@@ -132,7 +143,12 @@ def _reject(result: SetResult, errors: list[DocumentError], codes: tuple[str, ..
     return result
 
 
-def _process_set(ts: TransactionSet, *, map_documents: bool) -> SetResult:
+def _process_set(
+    ts: TransactionSet,
+    *,
+    map_documents: bool,
+    mapper_for: Callable[[TransactionSet], InboundMapper | None] | None = None,
+) -> SetResult:
     result = SetResult(ts)
     group = ts.group
     inter = group.interchange
@@ -150,7 +166,7 @@ def _process_set(ts: TransactionSet, *, map_documents: bool) -> SetResult:
     if ts.errors:
         return _reject(result, list(ts.errors), tuple(e.code for e in ts.errors))
     guide = load_guide(ts.code, group.version)
-    mapper = inbound_mapper(ts.code)
+    mapper = (mapper_for(ts) if mapper_for is not None else None) or inbound_mapper(ts.code)
     if guide is None or mapper is None:
         unsupported = UnsupportedDocumentError(
             f"transaction set {ts.code} ({group.version}) is not a document this gateway accepts",
