@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gateway.errors import MappingError
-from gateway.mapping.engine_values import _SP, _element
+from gateway.mapping.engine_values import _SP, Conv, _element
 from gateway.mapping.engine_x12 import (
     _APPEND,
     Compiler,
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from gateway.mapping.spec import FieldEntry
 
 ItemReader: TypeAlias = "Callable[[Segment, int, Any], object]"
+Entry: TypeAlias = "tuple[str, int, int, Conv | None, ItemReader | None]"
 
 
 def _matches(path: Path, child: Any) -> bool:
@@ -107,7 +108,7 @@ def compile_each(
         c.problem((*loc, "use"), f"unknown shape {spec.use!r}; known: {', '.join(c.shapes)}")
         return None
     if fields is None:
-        return _values(c, spec, name, paths, items, loc)
+        return _values(c, spec, name, items, direct, loc)
     if sub is None:
         c.problem(loc, f"{name!r} holds plain values: use values or path, not fields")
         return None
@@ -115,7 +116,8 @@ def compile_each(
     loop_items = all(p.steps[-1].loop for p in paths)
     if loop_items and len(tags) == 1 and spec.repeat is None:
         inner = Group()
-        compile_group(c, fields, sub, (*loc, "fields"), inner)
+        floc: Loc = ("shapes", spec.use) if spec.use else (*loc, "fields")
+        compile_group(c, fields, sub, floc, inner)
         item: Callable[[Any, Any], Any] = inner.finish()
     else:
         tag = next(iter(tags))
@@ -161,8 +163,8 @@ def _values(
     c: Compiler,
     spec: FieldSpec,
     name: str,
-    paths: list[Path],
     items: Callable[[list[Any], Any], list[tuple[Any, Any]]],
+    direct: int | None,
     loc: Loc,
 ) -> Reader | None:
     """A list of plain values from every item (N3 lines), or their text joined (PID05s)."""
@@ -180,11 +182,13 @@ def _values(
 
     def read(slots: list[Any], node: Any, _parent: Any) -> object:
         out = []
-        for child, _ in items(slots, node):
+        found = slots[direct] if direct is not None else [i for i, _ in items(slots, node)]
+        for child in found:
             seg = child if child.__class__ is Segment else child.content[0]
-            els = seg.elements
+            els = seg._elements or seg.elements
+            n = len(els)
             for el in positions:
-                value = conv(els[el] if el < len(els) else "", seg, el)
+                value = conv(els[el] if el < n else "", seg, el)
                 if value is not None:
                     out.append(value)
         if joiner is not None:
@@ -202,9 +206,14 @@ def _segment_item(
     tag: str,
     loc: Loc,
 ) -> Callable[[Any, Any], object]:
-    """Items that are one segment each (or element groups of it, with ``repeat``)."""
+    """Items that are one segment each (or element groups of it, with ``repeat``).
+
+    A field is an entry ``(name, relative, element, conv, reader)``: plain elements
+    (``conv`` None: stripped, empty is None) and converted ones are read straight from
+    the element list; only the others (alternatives, ``^`` paths ...) call ``reader``.
+    """
     known = sub.model_fields
-    readers: list[tuple[str, ItemReader]] = []
+    entries: list[Entry] = []
     skip = set(spec.skip_empty)
     for name, entry in fields.items():
         where = (*loc, "fields", name)
@@ -212,54 +221,56 @@ def _segment_item(
             c.problem(where, f"unknown field {name!r} of {sub.__name__}; known: {', '.join(known)}")
             continue
         fspec = FieldSpec(path=entry) if isinstance(entry, str) else entry
-        reader = _segment_field(c, fspec, name, tag, where, repeat=spec.repeat is not None)
-        if reader is not None:
-            readers.append((name, reader))
+        found = _segment_field(c, fspec, name, tag, where, repeat=spec.repeat is not None)
+        if isinstance(found, tuple):
+            entries.append((name, *found, None))
+        elif found is not None:
+            entries.append((name, 0, 0, None, found))
     for name, info in known.items():
         if info.is_required() and name not in fields:
             c.problem(
                 (*loc, "fields"), f"missing mandatory mapping {name!r} ({sub.__name__} needs it)"
             )
-    readers.sort(key=lambda r: r[0] not in skip)  # skip tests first: no error for a skipped item
-    checks = tuple(r for r in readers if r[0] in skip)
-    rest = tuple(r for r in readers if r[0] not in skip)
-    if spec.repeat is None:
-
-        def item(child: Any, parent: Any) -> object:
-            seg = child if child.__class__ is Segment else child.content[0]
-            out = {}
-            for n, r in checks:
-                v = out[n] = r(seg, 0, parent)
-                if v is None:
-                    return None
-            for n, r in rest:
-                out[n] = r(seg, 0, parent)
-            return out
-
-        return item
-    start, step = spec.repeat.start, spec.repeat.step
+    # skip tests first: no error for a skipped item
+    checks = tuple(e for e in entries if e[0] in skip)
+    rest = tuple(e for e in entries if e[0] not in skip)
+    start, step = (spec.repeat.start, spec.repeat.step) if spec.repeat else (0, 0)
 
     def groups(child: Any, parent: Any) -> object:
         seg = child if child.__class__ is Segment else child.content[0]
+        els = seg._elements or seg.elements
+        n = len(els)
         found = []
-        for base in range(start, len(seg.elements) - step + 1, step):
-            out = {}
-            for n, r in checks:
-                v = out[n] = r(seg, base, parent)
+        for base in range(start, n - step + 1, step) if step else (0,):
+            out: dict[str, object] = {}
+            for name, rel, el, conv, reader in checks:
+                if reader is not None:
+                    v = out[name] = reader(seg, base, parent)
+                else:
+                    i = base + el if rel else el
+                    raw = els[i] if i < n else ""
+                    v = out[name] = raw.strip(_SP) or None if conv is None else conv(raw, seg, i)
                 if v is None:
                     break
             else:
-                for n, r in rest:
-                    out[n] = r(seg, base, parent)
+                for name, rel, el, conv, reader in rest:
+                    if reader is not None:
+                        out[name] = reader(seg, base, parent)
+                    else:
+                        i = base + el if rel else el
+                        raw = els[i] if i < n else ""
+                        out[name] = raw.strip(_SP) or None if conv is None else conv(raw, seg, i)
+                if not step:
+                    return out
                 found.append(out)
-        return found
+        return found if step else None
 
     return groups
 
 
 def _segment_field(
     c: Compiler, spec: FieldSpec, name: str, tag: str, loc: Loc, *, repeat: bool
-) -> ItemReader | None:
+) -> ItemReader | tuple[int, int, Conv | None] | None:
     if spec.constant is not None:
         value = spec.constant
         return lambda _s, _b, _p: value
@@ -280,6 +291,24 @@ def _segment_field(
     if spec.each is not None or spec.fields is not None or not texts or texts[0] is None:
         c.problem(loc, f"in a list of {tag} segments a field is one element of it, e.g. {tag}02")
         return None
+    if len(texts) == 1:
+        path = c.path(
+            texts[0] or "", (*loc, "path", 0) if isinstance(spec.path, list) else (*loc, "path")
+        )
+        if path is None:
+            return None
+        step = path.steps[0] if len(path.steps) == 1 else None
+        plain = not spec.transform and not spec.required and spec.default is None
+        if path.relative is not None and repeat:
+            return 1, path.relative, None if plain else conv
+        if (
+            path.relative is None
+            and step is not None
+            and not (path.up or path.component or step.condition or step.loop)
+            and step.tag == tag
+            and path.element
+        ):
+            return 0, path.element, None if plain else conv
     readers: list[ItemReader | None] = []
     for i, text in enumerate(texts):
         where = (*loc, "path", i) if isinstance(spec.path, list) else (*loc, "path")

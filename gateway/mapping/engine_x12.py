@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gateway.errors import MappingError
-from gateway.mapping.engine_values import _SP, Conv, _conv, _element, model_of
-from gateway.mapping.functions import SpecProblem, make
-from gateway.mapping.spec import FieldSpec, Path, Step, parse_path
+from gateway.mapping.engine_values import _SP, Conv, _element, model_of
+from gateway.mapping.engine_values import Compiler as Compiler  # for engine, engine_lists, xml
+from gateway.mapping.engine_values import Loc as Loc
+from gateway.mapping.spec import FieldSpec, Path, Step
 from gateway.x12.reader import Segment
 
 if TYPE_CHECKING:
@@ -24,65 +25,11 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
-    from gateway.business import BusinessSettings
     from gateway.mapping.spec import FieldEntry
 
-Loc = tuple[str | int, ...]
-Problems = list[tuple[Loc, str]]
 Reader: TypeAlias = "Callable[[list[Any], Any, Any], object]"
 
 _FIRST, _APPEND = 0, 1
-
-
-class Compiler:
-    """Compiles the fields of one spec; collects problems instead of stopping."""
-
-    def __init__(
-        self, shapes: dict[str, dict[str, FieldEntry]], business: BusinessSettings | None
-    ) -> None:
-        self.shapes = shapes
-        self.business = business
-        self.problems: Problems = []
-
-    def problem(self, loc: Loc, message: str) -> None:
-        """Record a problem at ``loc``."""
-        self.problems.append((loc, message))
-
-    def path(self, text: str, loc: Loc) -> Path | None:
-        """Parse an X12 path, or record why it is bad."""
-        try:
-            return parse_path(text)
-        except ValueError as exc:
-            self.problem(loc, str(exc))
-            return None
-
-    def conv(self, spec: FieldSpec, name: str, loc: Loc, *, alone: bool = True) -> Conv:
-        """The element reader: strip, empty → default (or required), then transforms."""
-        chain = self.chain(spec, loc)
-        # with several paths, emptiness is judged after all of them were tried
-        required = bool(spec.required) and alone
-        return _conv(chain, name, required=required, default=spec.default if alone else None)
-
-    def chain(self, spec: FieldSpec, loc: Loc) -> list[Callable[[str], object]]:
-        """The field's named transforms, in order; bad names or parameters are recorded."""
-        chain: list[Callable[[str], object]] = []
-        refs = spec.transform if isinstance(spec.transform, list) else [spec.transform]
-        for i, ref in enumerate(r for r in refs if r is not None):
-            where = (
-                (*loc, "transform", i) if isinstance(spec.transform, list) else (*loc, "transform")
-            )
-            if isinstance(ref, str):
-                tname, params = ref, None
-            elif len(ref) == 1:
-                tname, params = next(iter(ref.items()))
-            else:
-                self.problem(where, "expected one transform name with its parameters")
-                continue
-            try:
-                chain.append(make(tname, params, self.business))
-            except SpecProblem as exc:
-                self.problem(where, str(exc))
-        return chain
 
 
 # -- groups: one loop context -----------------------------------------------------------
@@ -131,14 +78,11 @@ class Group:
                 seg = slots[k]
                 if seg is None:
                     continue
-                els = seg.elements
+                els = seg._elements or seg.elements
                 n = len(els)
                 for name, el, conv in fields:
                     raw = els[el] if el < n else ""
-                    if conv is None:
-                        out[name] = raw.strip(_SP) or None
-                    else:
-                        out[name] = conv(raw, seg, el)
+                    out[name] = raw.strip(_SP) or None if conv is None else conv(raw, seg, el)
             for name, reader, guard in readers:
                 if guard is None or slots[guard]:
                     out[name] = reader(slots, node, parent)
@@ -149,23 +93,24 @@ class Group:
     def finish(self) -> Callable[[Any, Any], dict[str, object]]:
         """The function mapping one loop: one walk over its content, then the readout."""
         segs, loops, kinds = self.segs, self.loops, tuple(self.kinds)
-        readout = self.readout()
+        batches = tuple((k, tuple(fields)) for k, fields in self.batches.items())
+        readers = tuple(self.readers)
         fresh: list[Any] = [None if k == _FIRST else () for k in kinds]
 
         def build(node: Any, parent: Any) -> dict[str, object]:
             slots = list(fresh)
             for child in node.content:
                 if child.__class__ is Segment:
-                    actions = segs.get(child.elements[0])
                     head = child
+                    actions = segs.get((child._elements or child.elements)[0])
                 else:
-                    actions = loops.get(child.id)
                     head = child.content[0]
+                    actions = loops.get(child.id)
                 if actions is None:
                     continue
                 for kind, k, cond in actions:
                     if cond is not None:
-                        els = head.elements
+                        els = head._elements or head.elements
                         v = els[cond[0]].strip(_SP) if cond[0] < len(els) else ""
                         if v not in cond[1]:
                             continue
@@ -176,7 +121,20 @@ class Group:
                         slots[k].append(child)
                     else:
                         slots[k] = [child]
-            return readout(slots, node, parent)
+            out: dict[str, object] = {}  # the readout, inlined: this runs for every loop
+            for k, fields in batches:
+                seg = slots[k]
+                if seg is None:
+                    continue
+                els = seg._elements or seg.elements
+                n = len(els)
+                for name, el, conv in fields:
+                    raw = els[el] if el < n else ""
+                    out[name] = raw.strip(_SP) or None if conv is None else conv(raw, seg, el)
+            for name, reader, guard in readers:
+                if guard is None or slots[guard]:
+                    out[name] = reader(slots, node, parent)
+            return out
 
         return build
 
@@ -269,6 +227,8 @@ def _scalar(c: Compiler, spec: FieldSpec, name: str, loc: Loc, group: Group) -> 
             group.batches.setdefault(k, []).append((name, path.element, None if plain else conv))
             return None
         return first
+    if len(readers) == 1 and len(texts) == 1:
+        return _always(c, texts[0] or "", name, conv, loc, group) or first
 
     def read(slots: list[Any], node: Any, parent: Any) -> object:
         for r in readers:
@@ -278,6 +238,25 @@ def _scalar(c: Compiler, spec: FieldSpec, name: str, loc: Loc, group: Group) -> 
         if always:
             raise MappingError(f"{ref} ({name}) is required, but empty or absent", path=ref)
         return default
+
+    return read
+
+
+def _always(c: Compiler, text: str, name: str, conv: Conv, loc: Loc, group: Group) -> Reader | None:
+    """One plain element that must be sent: read straight from its slot."""
+    path = c.path(text, loc)
+    if path is None or path.up or path.component:
+        return None
+    k, el = group.slot(path.steps, _FIRST, both=True), path.element
+
+    def read(slots: list[Any], _node: Any, _parent: Any) -> object:
+        seg = slots[k]
+        if seg is not None:
+            els = seg._elements or seg.elements
+            value = conv(els[el] if el < len(els) else "", seg, el)
+            if value is not None:
+                return value
+        raise MappingError(f"{text} ({name}) is required, but empty or absent", path=text)
 
     return read
 
@@ -355,7 +334,10 @@ def _object(
         group.keys,
         group.kinds,
     )
-    compile_group(c, fields, sub, (*loc, "fields"), inner)
+    # a shape's fields are reported where the shape is written (shapes.<name>), which
+    # may be a partner's override, not where it is used
+    floc: Loc = ("shapes", spec.use) if spec.use else (*loc, "fields")
+    compile_group(c, fields, sub, floc, inner)
     readout = inner.readout()
     when = c.path(spec.when, (*loc, "when")) if spec.when else None
     wk = group.slot(when.steps, _FIRST, both=True) if when is not None else None
