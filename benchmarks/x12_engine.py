@@ -49,7 +49,10 @@ TRANSLATE_MBS = 15.0
 TRANSLATE_VS_PYX12 = 10.0
 BIG_RSS_MB = 150.0
 
-NAMES = ("split", "tokenize", "tokenize+elements", "translate", "pyx12")
+NAMES = ("split", "tokenize", "tokenize+elements", "translate", "translate-yaml", "pyx12")
+# translate-yaml: the same translate with every 850 mapped by the declarative engine
+# (mappings/x12/850/004010.yaml) instead of the built-in mapper; at most 20 % slower.
+YAML_LOSS = 0.20
 
 
 # -- child side: one measurement in a fresh interpreter ----------------------------------
@@ -82,6 +85,19 @@ def _prepare(name: str, path: Path) -> Callable[[], int]:
                 return sum(1 for _ in translate(src))
 
         return run_translate
+    if name == "translate-yaml":
+        from gateway.mapping.loader import load_mapping
+        from gateway.pipeline.process import translate
+        from gateway.x12.guides import preload
+
+        preload()
+        mapping = load_mapping(Path(__file__).parents[1] / "mappings", "x12/850/004010")
+
+        def run_translate_yaml() -> int:
+            with path.open("rb") as src:
+                return sum(1 for _ in translate(src, mapper_for=lambda _ts: mapping.inbound))
+
+        return run_translate_yaml
     if name == "pyx12":
         import pyx12.x12file
 
@@ -217,6 +233,12 @@ def _targets(rows: dict[str, Row]) -> dict[str, list[str]]:
             out["translate"].append(
                 f">= {TRANSLATE_VS_PYX12:g}x pyx12 {_mark(ratio >= TRANSLATE_VS_PYX12)}"
             )
+    yaml = rows.get("translate-yaml")
+    if yaml is not None and yaml.ok and tr.ok:
+        loss = 1 - yaml.mbs / tr.mbs
+        out["translate-yaml"].append(
+            f"<= {YAML_LOSS:.0%} slower ({loss:.0%}) {_mark(loss <= YAML_LOSS)}"
+        )
     return out
 
 
