@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from gateway.mapping import inbound_mapper
 from gateway.model import CanonicalDocument, Envelope
+from gateway.pipeline.process import envelope_of
 from gateway.x12.envelope import TransactionSet, read_envelopes
 from gateway.x12.reader import Delimiters, Segment, X12Reader
 
@@ -135,22 +136,6 @@ def map_body(code: str, text: str) -> CanonicalDocument:
     mapper = inbound_mapper(code)
     assert mapper is not None
     return mapper(tree_of(body(text), code), delimiters=DELIMITERS, envelope=ENVELOPE)
-
-
-def envelope_of(ts: TransactionSet) -> Envelope:
-    group = ts.group
-    inter = group.interchange
-    return Envelope(
-        sender_qualifier=inter.sender_qualifier,
-        sender_id=inter.sender_id,
-        receiver_qualifier=inter.receiver_qualifier,
-        receiver_id=inter.receiver_id,
-        interchange_control=inter.control,
-        group_control=group.control,
-        transaction_control=ts.control,
-        version=group.version,
-        functional_id=group.functional_id,
-    )
 
 
 def sample_documents(path: Path) -> list[CanonicalDocument]:
