@@ -6,9 +6,12 @@ of problems that stop it: unknown transforms, bad paths, unknown fields, missing
 mandatory mappings, each with the key path where it is. ``inbound`` maps the
 validator's loop tree of one X12 set to the canonical document; XML specs are
 compiled by ``engine_xml`` and applied with :func:`gateway.mapping.engine_xml.map_xml`.
+Outbound specs (``direction: outbound``) go to :func:`compile_outbound_spec`, which
+hands them to ``engine_out``.
 
 Imports only ``gateway.errors``, ``gateway.model``, ``gateway.business`` and
-``gateway.mapping`` ``engine_x12``, ``engine_xml``, ``functions`` and ``spec``.
+``gateway.mapping`` ``engine_out``, ``engine_x12``, ``engine_xml``, ``functions`` and
+``spec``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 from pydantic import BaseModel, ValidationError
 
 from gateway.errors import MappingError
+from gateway.mapping.engine_out import CompiledOutbound, compile_outbound
 from gateway.mapping.engine_x12 import Compiler, Group, Loc, compile_group
 from gateway.model import Invoice, PurchaseOrder, PurchaseOrderAck, Remittance
 
@@ -25,10 +29,16 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from gateway.business import BusinessSettings
-    from gateway.mapping.spec import MappingSpec
+    from gateway.mapping.spec import MappingSpec, OutboundSpec
     from gateway.model import CanonicalDocument, Envelope
 
-__all__ = ["DOCUMENTS", "CompiledMapping", "compile_spec"]
+__all__ = [
+    "DOCUMENTS",
+    "CompiledMapping",
+    "CompiledOutbound",
+    "compile_outbound_spec",
+    "compile_spec",
+]
 
 DOCUMENTS: Final[dict[str, type[BaseModel]]] = {
     "purchase_order": PurchaseOrder,
@@ -100,3 +110,10 @@ def compile_spec(
     if compiler.problems:
         return None, compiler.problems
     return CompiledMapping(spec, model, build), []
+
+
+def compile_outbound_spec(
+    spec: OutboundSpec,
+) -> tuple[CompiledOutbound | None, list[tuple[Loc, str]]]:
+    """Compile an outbound spec against its document's model (see ``engine_out``)."""
+    return compile_outbound(spec, DOCUMENTS[spec.document])

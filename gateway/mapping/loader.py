@@ -13,6 +13,10 @@ The merged result is validated and compiled as a whole; every problem is reporte
 key and from the base otherwise. Compiled mappings are cached by base, override and
 partner business settings.
 
+Inbound specs load with :func:`load_mapping`; outbound ones (``direction: outbound``,
+canonical document to X12) with :func:`load_outbound`, which returns a
+:class:`~gateway.mapping.engine_out.CompiledOutbound`. Each refuses the other direction.
+
 Imports only ``gateway.errors``, ``gateway.business``, ``gateway.yamlconfig`` and
 ``gateway.mapping`` ``engine`` and ``spec``.
 """
@@ -24,8 +28,13 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from gateway.errors import ConfigError
-from gateway.mapping.engine import CompiledMapping, compile_spec
-from gateway.mapping.spec import MappingSpec
+from gateway.mapping.engine import (
+    CompiledMapping,
+    CompiledOutbound,
+    compile_outbound_spec,
+    compile_spec,
+)
+from gateway.mapping.spec import MappingSpec, OutboundSpec
 from gateway.yamlconfig import Loc, YamlDocument, clean_loc, explain, key_path, read_yaml
 
 if TYPE_CHECKING:
@@ -33,9 +42,9 @@ if TYPE_CHECKING:
 
     from gateway.business import BusinessSettings
 
-__all__ = ["load_mapping", "merge"]
+__all__ = ["load_mapping", "load_outbound", "merge"]
 
-_CACHE: dict[tuple[str, str | None, int], CompiledMapping] = {}
+_CACHE: dict[tuple[str, str | None, int], CompiledMapping | CompiledOutbound] = {}
 
 
 def merge(
@@ -90,14 +99,45 @@ def load_mapping(
     override_display: str | None = None,
     business: BusinessSettings | None = None,
 ) -> CompiledMapping:
-    """The compiled mapping ``base`` (``x12/850/004010``) with an optional partner override.
+    """The compiled inbound mapping ``base`` (``x12/850/004010``) with an optional override.
 
     Raises:
         ConfigError: every problem found, each with file, line and key path.
     """
+    found = _load(mappings_dir, base, override, override_display, business, outbound=False)
+    assert isinstance(found, CompiledMapping)  # _load checked the direction
+    return found
+
+
+def load_outbound(
+    mappings_dir: Path,
+    base: str,
+    *,
+    override: Path | None = None,
+    override_display: str | None = None,
+) -> CompiledOutbound:
+    """The compiled outbound mapping ``base`` (``x12/810/out-004010``), same merge rules.
+
+    Raises:
+        ConfigError: every problem found, each with file, line and key path.
+    """
+    found = _load(mappings_dir, base, override, override_display, None, outbound=True)
+    assert isinstance(found, CompiledOutbound)  # _load checked the direction
+    return found
+
+
+def _load(
+    mappings_dir: Path,
+    base: str,
+    override: Path | None,
+    override_display: str | None,
+    business: BusinessSettings | None,
+    *,
+    outbound: bool,
+) -> CompiledMapping | CompiledOutbound:
     key = (f"{mappings_dir}/{base}", str(override) if override else None, id(business))
     cached = _CACHE.get(key)
-    if cached is not None:
+    if cached is not None and isinstance(cached, CompiledOutbound) == outbound:
         return cached
     docs = [read_yaml(mappings_dir / f"{base}.yaml", display=f"mappings/{base}.yaml")]
     data = docs[0].data
@@ -111,21 +151,51 @@ def load_mapping(
             _remove(data, extra.get("remove"), problems)
         data = merge(data, changes, (), problems)
         data = merge(data, extra.get("add") or {}, (), problems, add=True)
-    compiled = None
-    try:
-        spec = MappingSpec.model_validate(data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            where, owner = clean_loc(MappingSpec, tuple(err["loc"]))
-            problems.append((where, explain(err, loc=where, owner=owner)))
-    else:
-        compiled, found = compile_spec(spec, business)
-        problems += found
+    compiled = _compile(data, business, problems, outbound=outbound)
     if problems or compiled is None:
         lines = [_render(loc, message, docs) for loc, message in problems]
         raise ConfigError(lines[0] if len(lines) == 1 else "\n".join(lines), problems=lines)
     _CACHE[key] = compiled
     return compiled
+
+
+def _compile(
+    data: object,
+    business: BusinessSettings | None,
+    problems: list[tuple[Loc, str]],
+    *,
+    outbound: bool,
+) -> CompiledMapping | CompiledOutbound | None:
+    """Validate the merged data as the spec it says it is, then compile it."""
+    direction = data.get("direction", "inbound") if isinstance(data, dict) else "inbound"
+    if (direction == "outbound") != outbound:
+        wanted = "outbound" if outbound else "inbound"
+        problems.append((("direction",), f"expected an {wanted} mapping, found {direction!r}"))
+        return None
+    schema: type[MappingSpec | OutboundSpec] = OutboundSpec if outbound else MappingSpec
+    try:
+        spec = schema.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            where, owner = clean_loc(schema, _untagged(tuple(err["loc"])))
+            problems.append((where, explain(err, loc=where, owner=owner)))
+        return None
+    if isinstance(spec, OutboundSpec):
+        outbound_compiled, found = compile_outbound_spec(spec)
+        problems += found
+        return outbound_compiled
+    compiled, found = compile_spec(spec, business)
+    problems += found
+    return compiled
+
+
+def _untagged(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Drop the ``segment``/``loop`` tag pydantic puts after an outbound entry's index."""
+    return tuple(
+        part
+        for i, part in enumerate(loc)
+        if not (part in ("segment", "loop") and i and isinstance(loc[i - 1], int))
+    )
 
 
 def describe(loc: Loc) -> str:

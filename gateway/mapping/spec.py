@@ -15,6 +15,11 @@ X12 path grammar (checked here, so a bad one is reported with its file and line)
 
 In XML specs, ``path`` and ``each`` are XPath 1.0 expressions, compiled at load.
 
+An outbound spec (:class:`OutboundSpec`, ``direction: outbound``) goes the other way:
+an ordered list of segments and loops whose elements are field paths of the model
+(``address.city``, ``^.uom``), constants, pairs and named formatters; see
+``mappings/x12/810/out-004010.yaml``.
+
 Imports only the standard library, pydantic and ``gateway.yamlconfig``.
 """
 
@@ -24,11 +29,25 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from gateway.yamlconfig import matches
 
-__all__ = ["FieldEntry", "FieldSpec", "MappingSpec", "Path", "Source", "Step", "parse_path"]
+__all__ = [
+    "ElementEntry",
+    "ElementSpec",
+    "FieldEntry",
+    "FieldSpec",
+    "LoopEntry",
+    "MappingSpec",
+    "OutboundSpec",
+    "Path",
+    "SegmentEntry",
+    "Source",
+    "Step",
+    "Target",
+    "parse_path",
+]
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid")
 
@@ -184,3 +203,107 @@ class MappingSpec(BaseModel):
     shapes: dict[str, dict[str, FieldEntry]] = Field(default_factory=dict)
     """Groups of fields used in several places, by name."""
     fields: dict[str, FieldEntry]
+
+
+# -- outbound: the canonical document to X12 segments ------------------------------------
+
+FieldPath = Annotated[
+    str,
+    matches(
+        r"\.|(\^\.)*[a-z0-9_]+(\.[a-z0-9_]+)*",
+        "a field path such as po_number, address.city, ^.uom or .",
+    ),
+]
+"""Dotted field names from the current item; ``^.`` steps out to the enclosing item,
+a number picks an item of a chunk, ``.`` is the item itself."""
+
+
+class ElementSpec(BaseModel):
+    """One element written from a field, a constant, or repeated pairs."""
+
+    model_config = _CONFIG
+
+    field: FieldPath | None = None
+    transform: TransformRef | None = None
+    """An outbound formatter (x12_date, decimal, cents, integer, count ...)."""
+    required: bool = False
+    """The value must be there (SDQ01 needs the line's unit)."""
+    constant: str | None = None
+    pairs: FieldPath | None = None
+    """Qualifier/value pairs, one pair per item of this list (IT106/IT107 ...)."""
+    of: list[ElementEntry] | None = None
+    """With ``pairs``: the elements of each pair, read from its item."""
+    qualified: dict[str, FieldPath] | None = None
+    """Code/value pairs for the fields that are set, in this order (PER03-PER08)."""
+
+
+ElementEntry = FieldPath | ElementSpec | None
+"""A field path, an element mapping, or null for an element left empty."""
+ElementSpec.model_rebuild()
+
+
+class SegmentEntry(BaseModel):
+    """One segment, written once, when its field is set, or once per item of a list."""
+
+    model_config = _CONFIG
+
+    segment: Annotated[str, matches(r"[A-Z][A-Z0-9]{1,2}", "a segment id such as BIG")]
+    elements: list[ElementEntry] = Field(default_factory=list)
+    each: FieldPath | None = None
+    """One segment per item of this list."""
+    when: FieldPath | list[FieldPath] | None = None
+    """Written only when one of these fields is set (not None, not empty)."""
+    chunk: int | None = Field(default=None, ge=1, le=99)
+    """With ``each``: items in groups of this size (N3: two address lines each)."""
+    chunk_by: FieldPath | None = None
+    """With ``chunk``: a new group also where this field of the items changes."""
+    split: str | None = None
+    """With ``each`` on a text: split at spaces to fit this element (PID05) in the version."""
+
+
+class LoopEntry(BaseModel):
+    """Several segments repeated together per item of a list (N1 loop, IT1 loop)."""
+
+    model_config = _CONFIG
+
+    loop: Annotated[str, matches(r"[A-Z][A-Z0-9]{1,2}", "a loop id such as N1")]
+    each: FieldPath
+    segments: list[Entry]
+
+
+def _entry_kind(value: object) -> str:
+    """A loop is an entry with ``loop:``; anything else is read as a segment."""
+    if isinstance(value, dict):
+        return "loop" if "loop" in value else "segment"
+    return "loop" if isinstance(value, LoopEntry) else "segment"
+
+
+Entry = Annotated[
+    Annotated[SegmentEntry, Tag("segment")] | Annotated[LoopEntry, Tag("loop")],
+    Discriminator(_entry_kind),
+]
+"""A segment or a loop; told apart by the ``loop:`` key, so errors name only one."""
+LoopEntry.model_rebuild()
+
+
+class Target(BaseModel):
+    """What an outbound spec writes: the X12 set, its GS01 functional id and version."""
+
+    model_config = _CONFIG
+
+    format: Literal["x12"]
+    transaction_set: Annotated[str, matches(r"\d{3}", "a transaction set id such as 810")]
+    functional_id: Annotated[str, matches(r"[A-Z]{2}", "a functional id such as IN")]
+    version: Annotated[str, matches(r"\d{6}", "a version such as 004010")]
+
+
+class OutboundSpec(BaseModel):
+    """An outbound mapping file: the body segments (no ST/SE) of one set, in order."""
+
+    model_config = _CONFIG
+
+    direction: Literal["outbound"]
+    document: Literal["purchase_order", "purchase_order_ack", "invoice", "remittance"]
+    target: Target
+    description: str | None = None
+    segments: list[Entry]
