@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import TYPE_CHECKING, Final, TypeAlias
 
+from gateway.mapping.x12_read import calendar_date
 from gateway.x12.reader import text as utf8_text
 
 if TYPE_CHECKING:
@@ -71,26 +71,9 @@ def _integer(value: str) -> int:
     return int(value)
 
 
-@lru_cache(maxsize=4096)
-def _calendar_date(value: str) -> dt.date | None:
-    if not (value.isascii() and value.isdigit()):
-        return None
-    if len(value) == 8:
-        year = int(value[:4])
-    elif len(value) == 6:
-        yy = int(value[:2])
-        year = (2000 if yy < 50 else 1900) + yy  # the usual X12 century window
-    else:
-        return None
-    try:
-        return dt.date(year, int(value[-4:-2]), int(value[-2:]))
-    except ValueError:
-        return None
-
-
 def _x12_date(value: str) -> dt.date:
     """CCYYMMDD or YYMMDD; a D8/RD8 period (``CCYYMMDD-CCYYMMDD``) gives its start."""
-    found = _calendar_date(value[:8] if len(value) == 17 and value[8] == "-" else value)
+    found = calendar_date(value[:8] if len(value) == 17 and value[8] == "-" else value)
     if found is None:
         raise TransformProblem(f"expected a date CCYYMMDD, found {value!r}")
     return found
@@ -98,7 +81,7 @@ def _x12_date(value: str) -> dt.date:
 
 def _period_start(value: str) -> dt.date | None:
     """The start of a D8/RD8 period (``CCYYMMDD-CCYYMMDD``); None when unreadable."""
-    return _calendar_date(value[:8])
+    return calendar_date(value[:8])
 
 
 def _x12_time(value: str) -> dt.time:

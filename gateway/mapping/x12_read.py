@@ -133,7 +133,8 @@ def whole(value: str, seg: Segment, index: int, what: str, *, needed: bool = Fal
 
 
 @lru_cache(maxsize=4096)
-def _calendar_date(value: str) -> dt.date | None:
+def calendar_date(value: str) -> dt.date | None:
+    """A CCYYMMDD or YYMMDD value as a date (00-49 are 20xx), or None when it is none."""
     if not (value.isascii() and value.isdigit()):
         return None
     if len(value) == 8:
@@ -156,7 +157,7 @@ def day(value: str, seg: Segment, index: int, what: str, *, needed: bool = False
         if needed:
             raise mapping_error(seg, index, what, "required, but empty or absent")
         return None
-    found = _calendar_date(value)
+    found = calendar_date(value)
     if found is None:
         raise mapping_error(seg, index, what, f"expected a date CCYYMMDD, found {value!r}")
     return found
@@ -205,7 +206,7 @@ def date_ref(seg: Segment) -> Fields:
     _, qualifier, date, time, zone, period_format, period = padded(seg, 6)[:7]
     found = day(date, seg, 2, "date")
     if found is None and period_format.strip(SPACES) in ("D8", "RD8"):
-        found = _calendar_date(period.strip(SPACES)[:8])
+        found = calendar_date(period.strip(SPACES)[:8])
     if found is None:
         raise mapping_error(seg, 2, "date", "required, but empty or absent")
     return {
