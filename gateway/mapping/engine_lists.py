@@ -328,7 +328,9 @@ def _segment_field(
                 return v
         if required:
             raise MappingError(
-                f"{ref} ({name}) in segment {seg.number}: required, but empty or absent", path=ref
+                f"{ref} ({spec.label or name}) in segment {seg.number}: required, "
+                "but empty or absent",
+                path=ref,
             )
         return default
 

@@ -60,7 +60,8 @@ class Compiler:
         chain = self.chain(spec, loc)
         # with several paths, emptiness is judged after all of them were tried
         required = bool(spec.required) and alone
-        return _conv(chain, name, required=required, default=spec.default if alone else None)
+        label = spec.label or name
+        return _conv(chain, label, required=required, default=spec.default if alone else None)
 
     def chain(self, spec: FieldSpec, loc: Loc) -> list[Callable[[str], object]]:
         """The field's named transforms, in order; bad names or parameters are recorded."""

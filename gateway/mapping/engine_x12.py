@@ -228,7 +228,7 @@ def _scalar(c: Compiler, spec: FieldSpec, name: str, loc: Loc, group: Group) -> 
             return None
         return first
     if len(readers) == 1 and len(texts) == 1:
-        return _always(c, texts[0] or "", name, conv, loc, group) or first
+        return _always(c, texts[0] or "", spec.label or name, conv, loc, group) or first
 
     def read(slots: list[Any], node: Any, parent: Any) -> object:
         for r in readers:
@@ -236,7 +236,8 @@ def _scalar(c: Compiler, spec: FieldSpec, name: str, loc: Loc, group: Group) -> 
             if value is not None:
                 return value
         if always:
-            raise MappingError(f"{ref} ({name}) is required, but empty or absent", path=ref)
+            label = spec.label or name
+            raise MappingError(f"{ref} ({label}) is required, but empty or absent", path=ref)
         return default
 
     return read
@@ -256,7 +257,8 @@ def _always(c: Compiler, text: str, name: str, conv: Conv, loc: Loc, group: Grou
             value = conv(els[el] if el < len(els) else "", seg, el)
             if value is not None:
                 return value
-        raise MappingError(f"{text} ({name}) is required, but empty or absent", path=text)
+        what = "the segment is absent" if seg is None else "empty or absent"
+        raise MappingError(f"{text} ({name}) is required, but {what}", path=text)
 
     return read
 

@@ -127,11 +127,13 @@ def _int_param(params: Mapping[str, object], name: str, default: int | None = No
 def _implied_decimal(params: Mapping[str, object], _b: BusinessSettings | None) -> Transform:
     _params(params, {"places"})
     places = _int_param(params, "places", 2)
+    # N2 amounts are whole cents: '15.00' is refused, never read as 1500 or 15
+    what = "whole cents (N2)" if places == 2 else f"a number with {places} implied decimals"
 
     def read(value: str) -> Decimal:
         digits = value[1:] if value[0] == "-" else value
         if not (digits.isascii() and digits.isdigit()):
-            raise TransformProblem(f"expected a number with {places} implied decimals, {value!r}")
+            raise TransformProblem(f"expected {what}, found {value!r}")
         return Decimal(value).scaleb(-places)
 
     return read

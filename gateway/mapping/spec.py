@@ -147,6 +147,8 @@ class FieldSpec(BaseModel):
     """true: its segment, when present, must carry a value; always: the value must be there."""
     default: Scalar = None
     """The value when the element is empty or absent."""
+    label: str | None = None
+    """What error messages call the value (``quantity ordered``); the field name by default."""
     constant: Scalar = None
     """A fixed value; no path."""
     each: str | list[str] | None = None

@@ -1,9 +1,8 @@
-"""Inbound X12 reading: element converters and the segment readers several documents share.
+"""Inbound X12 reading: element converters for the hand-written 997/999 readers.
 
 The element converters turn one element into a canonical value and name the element
-(``BEG03``) in the MappingError when it is unreadable. The shared segment readers cover
-the groups every document carries: N1 parties, REF, DTM, ITD, SAC, CUR, PER, SDQ and
-PID; each turns its segment into a dict of canonical field names.
+(``AK302``) in the MappingError when it is unreadable. Business documents are read by
+the declarative engine; ``functions`` shares :func:`calendar_date` with it.
 
 Canonical form, inbound (:mod:`gateway.mapping.x12_write` holds the outbound half):
 
@@ -13,10 +12,8 @@ Canonical form, inbound (:mod:`gateway.mapping.x12_write` holds the outbound hal
   whole cents (two implied decimals).
 - Dates are CCYYMMDD or YYMMDD; two-digit years read as 2000-2049 or 1950-1999.
   Times are HHMM, or HHMMSS(D(D)).
-- An address with no part set is None; a description spread over several PIDs is
-  joined with one space (:func:`gateway.mapping.x12_loops.joined`).
 
-Imports only ``gateway.errors``, ``gateway.x12.reader`` and ``gateway.mapping.x12_loops``.
+Imports only ``gateway.errors`` and ``gateway.x12.reader``.
 """
 
 from __future__ import annotations
@@ -24,14 +21,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from gateway.errors import MappingError
-from gateway.mapping.x12_loops import Fields, Loop, SegmentRule, collect
-from gateway.x12.reader import Segment, text
+from gateway.x12.reader import text
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from gateway.x12.reader import Segment
 
 # -- reading elements -------------------------------------------------------------------
 #
@@ -180,167 +176,3 @@ def clock(value: str, seg: Segment, index: int, what: str) -> dt.time | None:
         except ValueError:
             pass
     raise mapping_error(seg, index, what, f"expected a time HHMM[SS], found {value!r}")
-
-
-# -- segment readers shared by several documents ---------------------------------------
-
-
-def currency(seg: Segment) -> str | None:
-    """CUR: CUR02 is the currency whoever CUR01 names (BY, SE, PR...)."""
-    _, _entity, currency_code = padded(seg, 2)[:3]
-    return code(currency_code)
-
-
-def reference(seg: Segment) -> Fields:
-    """REF: qualifier, value, description."""
-    _, qualifier, value, text_ = padded(seg, 3)[:4]
-    return {
-        "qualifier": required(qualifier, seg, 1, "reference qualifier"),
-        "value": value.strip(SPACES),
-        "description": words(text_),
-    }
-
-
-def date_ref(seg: Segment) -> Fields:
-    """DTM: qualifier, date (DTM02, or a D8/RD8 period in DTM05/06), time, time code."""
-    _, qualifier, date, time, zone, period_format, period = padded(seg, 6)[:7]
-    found = day(date, seg, 2, "date")
-    if found is None and period_format.strip(SPACES) in ("D8", "RD8"):
-        found = calendar_date(period.strip(SPACES)[:8])
-    if found is None:
-        raise mapping_error(seg, 2, "date", "required, but empty or absent")
-    return {
-        "qualifier": required(qualifier, seg, 1, "date qualifier"),
-        "date": found,
-        "time": clock(time, seg, 3, "time"),
-        "time_code": code(zone),
-    }
-
-
-def terms(seg: Segment) -> Fields:
-    """ITD: terms of sale."""
-    els = padded(seg, 12)
-    _, kind, basis, percent, discount_due, discount_days, net_due, net_days, discount = els[:9]
-    return {
-        "terms_type": code(kind),
-        "basis_date_code": code(basis),
-        "discount_percent": real(percent, seg, 3, "discount percent"),
-        "discount_due_date": day(discount_due, seg, 4, "discount due date"),
-        "discount_days": whole(discount_days, seg, 5, "discount days"),
-        "net_due_date": day(net_due, seg, 6, "net due date"),
-        "net_days": whole(net_days, seg, 7, "net days"),
-        "discount_amount": cents(discount, seg, 8, "discount amount"),
-        "description": words(els[12]),
-    }
-
-
-def allowance_charge(seg: Segment) -> Fields | None:
-    """SAC: one allowance or charge; SAC01 N (no allowance or charge) carries none."""
-    els = padded(seg, 15)
-    _, indicator, ac_code, _agency, _agency_code, amount, basis, percent = els[:8]
-    found = required(indicator, seg, 1, "allowance or charge indicator")
-    if found not in ("A", "C"):
-        return None
-    return {
-        "indicator": found,
-        "code": required(ac_code, seg, 2, "allowance or charge code"),
-        "amount": cents(amount, seg, 5, "amount"),
-        "percent_basis": code(basis),
-        "percent": real(percent, seg, 7, "percent"),
-        "method": code(els[12]),
-        "description": words(els[15]),
-    }
-
-
-def description(seg: Segment) -> str | None:
-    """PID: the free-form description in PID05."""
-    els = seg.elements
-    return words(els[5]) if len(els) > 5 else None
-
-
-def product_ids(pairs: Sequence[str]) -> tuple[Fields, ...]:
-    """Product id qualifier/value pairs (the elements from PO106, IT106...)."""
-    found: list[Fields] = []
-    for i in range(1, len(pairs), 2):  # a lone trailing qualifier is dropped
-        qualifier = pairs[i - 1].strip(SPACES)
-        value = pairs[i].strip(SPACES)
-        if qualifier and value:
-            found.append({"qualifier": qualifier, "value": value})
-    return tuple(found)
-
-
-def destinations(seg: Segment) -> list[Fields]:
-    """SDQ: location/quantity pairs (SDQ03/04 ... SDQ21/22) under one SDQ02 qualifier."""
-    els = padded(seg, 2)
-    qualifier = code(els[2])
-    found: list[Fields] = []
-    for i in range(3, len(els) - 1, 2):
-        location = code(els[i])
-        if location is not None:
-            quantity = real(els[i + 1], seg, i + 1, "destination quantity", needed=True)
-            found.append(
-                {"location_qualifier": qualifier, "location": location, "quantity": quantity}
-            )
-    return found
-
-
-_COMMUNICATION = {"TE": "phone", "EM": "email", "FX": "fax"}
-
-
-def contact(seg: Segment) -> Fields:
-    """PER: function, name and the first phone (TE), email (EM) and fax (FX)."""
-    els = padded(seg, 8)
-    found: Fields = {
-        "function_code": required(els[1], seg, 1, "contact function"),
-        "name": words(els[2]),
-    }
-    for i in (3, 5, 7):
-        field = _COMMUNICATION.get(els[i].strip(SPACES))
-        if field is not None and field not in found:
-            found[field] = code(els[i + 1])
-    return found
-
-
-def _n1(seg: Segment) -> Fields:
-    _, role, name, id_qualifier, id_code = padded(seg, 4)[:5]
-    return {
-        "role": required(role, seg, 1, "entity identifier"),
-        "name": words(name),
-        "id_qualifier": code(id_qualifier),
-        "id": code(id_code),
-    }
-
-
-def _two_lines(seg: Segment) -> list[str]:
-    """N2 names or N3 address lines: up to two free-text elements."""
-    _, first, second = padded(seg, 2)[:3]
-    return [line for line in (words(first), words(second)) if line]
-
-
-def _n4(seg: Segment) -> Fields:
-    _, city, state, postal_code, country = padded(seg, 4)[:5]
-    return {
-        "city": words(city),
-        "state": code(state),
-        "postal_code": code(postal_code),
-        "country": code(country),
-    }
-
-
-_PARTY: dict[str, SegmentRule] = {
-    "N1": ("", _n1, "merge"),
-    "N2": ("additional_names", _two_lines, "extend"),
-    "N3": ("lines", _two_lines, "extend"),
-    "N4": ("place", _n4, "first"),
-    "PER": ("contacts", contact, "append"),
-}
-
-
-def party(loop: Loop) -> Fields:
-    """N1 loop: N1 role, name and id; N2 more names; N3/N4 the address; PER contacts."""
-    fields = collect(loop, _PARTY)
-    place = cast("Fields | None", fields.pop("place", None))
-    lines = fields.pop("lines", ())
-    if lines or (place and any(v is not None for v in place.values())):
-        fields["address"] = {"lines": lines, **(place or {})}
-    return fields

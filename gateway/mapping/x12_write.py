@@ -1,32 +1,32 @@
-"""Outbound X12 writing: element formatting and the segment renderers 810 and 855 share.
+"""Outbound X12 writing: element formatting and segment assembly for the outbound engine.
 
-Each renderer turns a model into segments: lists of element strings, the tag first,
-trailing empty elements dropped, lengths checked against the version's dictionary.
+:func:`segment` makes one segment: a list of element strings, the tag first, trailing
+empty elements dropped, lengths checked against the version's dictionary. The outbound
+mappings (``engine_out``) name the element formatters here.
 
 Canonical form, outbound (:mod:`gateway.mapping.x12_read` holds the inbound half):
 
 - Decimals are written in the shortest plain form (``1.5``, ``100``). N2 elements
   carry whole cents: an amount with a fraction of a cent is refused, never rounded.
 - Dates are written CCYYMMDD; times HHMM, or HHMMSS(D(D)) when they have seconds.
-- A description longer than one PID05 is split at spaces over several PIDs.
+- A description longer than one PID05 is split at spaces over several PIDs
+  (``split: PID05`` in an outbound mapping).
 
 Imports only ``gateway.errors`` and ``gateway.model``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gateway.errors import MappingError
 
 if TYPE_CHECKING:
-    import datetime as dt
-    from collections.abc import Sequence
     from decimal import Decimal
 
-    from gateway.model import AllowanceCharge, Contact, DateRef, Party, ProductId, Reference
-    from gateway.model import Terms as TermsModel
+    from gateway.model import Terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,108 +120,21 @@ def fmt_int(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-# -- segment renderers shared by 810 and 855 -------------------------------------------
+# -- values computed before writing --------------------------------------------------
 
 
-def party_segments(party: Party, version: str) -> list[list[str]]:
-    """One N1 loop: N1, N2, N3, N4, PER."""
-    out = [segment("N1", party.role, party.name, party.id_qualifier, party.id, version=version)]
-    names = party.additional_names
-    out += [segment("N2", *names[i : i + 2], version=version) for i in range(0, len(names), 2)]
-    address = party.address
-    if address is not None:
-        lines = address.lines
-        out += [segment("N3", *lines[i : i + 2], version=version) for i in range(0, len(lines), 2)]
-        place = (address.city, address.state, address.postal_code, address.country)
-        if any(p is not None for p in place):
-            out.append(segment("N4", *place, version=version))
-    out += [contact_segment(c, version) for c in party.contacts]
-    return out
+def due_dates(terms: Terms, invoice_date: dt.date) -> Terms:
+    """Terms with ITD04/ITD06 filled in from the days, when the days count from the invoice date.
 
-
-def contact_segment(contact: Contact, version: str) -> list[str]:
-    """PER with its phone, email and fax pairs."""
-    pairs = (("TE", contact.phone), ("EM", contact.email), ("FX", contact.fax))
-    flat = [x for q, v in pairs if v is not None for x in (q, v)]
-    return segment("PER", contact.function_code, contact.name, *flat, version=version)
-
-
-def reference_segment(ref: Reference, version: str) -> list[str]:
-    """REF."""
-    return segment("REF", ref.qualifier, ref.value, ref.description, version=version)
-
-
-def date_segment(date: DateRef, version: str) -> list[str]:
-    """DTM."""
-    return segment(
-        "DTM",
-        date.qualifier,
-        fmt_date(date.date),
-        fmt_time(date.time),
-        date.time_code,
-        version=version,
-    )
-
-
-def terms_segment(terms: TermsModel, version: str) -> list[str]:
-    """ITD, e.g. ``ITD*01*3*2**10**30`` for 2% 10 days, net 30."""
-    return segment(
-        "ITD",
-        terms.terms_type,
-        terms.basis_date_code,
-        fmt_real(terms.discount_percent),
-        fmt_date(terms.discount_due_date),
-        fmt_int(terms.discount_days),
-        fmt_date(terms.net_due_date),
-        fmt_int(terms.net_days),
-        fmt_cents(terms.discount_amount, "ITD08"),
-        None,
-        None,
-        None,
-        terms.description,
-        version=version,
-    )
-
-
-def sac_segment(ac: AllowanceCharge, version: str) -> list[str]:
-    """SAC: indicator, code, amount in cents, percent, method and description."""
-    return segment(
-        "SAC",
-        ac.indicator,
-        ac.code,
-        None,
-        None,
-        fmt_cents(ac.amount, "SAC05"),
-        ac.percent_basis,
-        fmt_real(ac.percent),
-        *([None] * 4),
-        ac.method,
-        None,
-        None,
-        ac.description,
-        version=version,
-    )
-
-
-def product_elements(ids: Sequence[ProductId]) -> list[str]:
-    """Qualifier/value pairs for PO106.../IT106...."""
-    return [x for pid in ids for x in (pid.qualifier, pid.value)]
-
-
-def pid_segments(text_value: str | None, version: str) -> list[list[str]]:
-    """PID*F****description, split at spaces over several PIDs when it is longer than PID05."""
-    if text_value is None:
-        return []
-    limit = MAX_LENGTH["PID05"][1 if version >= "005" else 0]
-    chunks: list[str] = []
-    rest = text_value
-    while len(rest) > limit:
-        cut = rest.rfind(" ", 1, limit + 1)
-        if cut <= 0:
-            raise MappingError(
-                f"description has a word longer than PID05 allows ({limit})", path="PID05"
-            )
-        chunks.append(rest[:cut])
-        rest = rest[cut + 1 :]
-    chunks.append(rest)
-    return [segment("PID", "F", None, None, None, c, version=version) for c in chunks]
+    Only for basis date code ``3`` (invoice date) or none; other bases need a date the
+    invoice does not carry. Not applied by default, so that reading an 810 back gives an
+    equal invoice: a partner whose guide wants the dates gets an invoice updated with it.
+    """
+    if terms.basis_date_code not in (None, "3"):
+        return terms
+    update: dict[str, dt.date] = {}
+    if terms.discount_due_date is None and terms.discount_days is not None:
+        update["discount_due_date"] = invoice_date + dt.timedelta(days=terms.discount_days)
+    if terms.net_due_date is None and terms.net_days is not None:
+        update["net_due_date"] = invoice_date + dt.timedelta(days=terms.net_days)
+    return terms.model_copy(update=update) if update else terms

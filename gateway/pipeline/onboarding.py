@@ -1,4 +1,4 @@
-"""Check a partner before it goes live: profile, secrets, samples, an outbound 810.
+"""Check a partner before it goes live: profile, secrets, samples, an outbound document.
 
 ``o2c partners check`` prints what :func:`check_partner` finds. Every problem is
 one line naming the file (and line, or segment) and what was expected.
@@ -14,17 +14,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.errors import ConfigError, DocumentError, GatewayError
+from gateway.mapping.engine import CompiledMapping
 from gateway.mapping.engine_xml import map_xml
-from gateway.mapping.loader import load_mapping
+from gateway.mapping.loader import load_mapping, load_outbound
+from gateway.model import parse_document
 from gateway.partners import PartnerRegistry
-from gateway.pipeline.outbound import render_document
+from gateway.pipeline.outbound import render
 from gateway.pipeline.process import InterchangeResult, SetResult, settle, translate
 from gateway.pipeline.routing import PartnerMappings
 from gateway.x12.control import MemoryControlNumbers
 from gateway.x12.reader import Delimiters
 
 if TYPE_CHECKING:
-    from gateway.mapping.engine import CompiledMapping
+    from gateway.mapping.engine import CompiledOutbound
     from gateway.partners import MappingRef, PartnerProfile
     from gateway.settings import Settings
 
@@ -86,7 +88,7 @@ def check_partner(
             f"mapping {key}: {ref.base}" + (f" + {ref.override}" if ref.override else "")
         )
         try:
-            _mapping(ref, profile, registry, settings)
+            _mapping(key, ref, profile, registry, settings)
         except ConfigError as exc:
             report.problems += exc.problems
     files = list(samples or [])
@@ -100,14 +102,24 @@ def check_partner(
 
 
 def _mapping(
-    ref: MappingRef, profile: PartnerProfile, registry: PartnerRegistry, settings: Settings
-) -> CompiledMapping:
+    key: str,
+    ref: MappingRef,
+    profile: PartnerProfile,
+    registry: PartnerRegistry,
+    settings: Settings,
+) -> CompiledMapping | CompiledOutbound:
+    """Load one mapping the profile names; ``out.810``-style keys are outbound mappings."""
     override = registry.resolve(ref.override) if ref.override else None
+    display = f"partners/{ref.override}" if ref.override else None
+    if key.startswith("out."):
+        return load_outbound(
+            settings.mappings_dir, ref.base, override=override, override_display=display
+        )
     return load_mapping(
         settings.mappings_dir,
         ref.base,
         override=override,
-        override_display=f"partners/{ref.override}" if ref.override else None,
+        override_display=display,
         business=profile.business,
     )
 
@@ -119,10 +131,10 @@ def _check_sample(
         data = path.read_bytes()
     except OSError as exc:
         return [f"{path}: cannot read: {exc.strerror or exc}"]
+    routes = PartnerMappings(registry, settings, partner=profile.id)
     if path.suffix.lower() == ".json":
-        return _check_invoice(path, data, profile, settings)
+        return _check_invoice(path, data, profile, settings, routes)
     if path.suffix.lower() in X12_SUFFIXES or data.lstrip()[:3] == b"ISA":
-        routes = PartnerMappings(registry, settings, partner=profile.id)
         return _check_x12(path, data, profile, routes)
     if data.lstrip()[:1] == b"<":
         return _check_xml(path, data, profile, settings, registry)
@@ -132,17 +144,15 @@ def _check_sample(
 def _check_xml(
     path: Path, data: bytes, profile: PartnerProfile, settings: Settings, registry: PartnerRegistry
 ) -> list[str]:
-    refs = [ref for ref in profile.mappings.values() if ref.base.startswith("xml/")]
+    refs = [(k, ref) for k, ref in profile.mappings.items() if ref.base.startswith("xml/")]
     if not refs:
         return [f"{path}: an XML sample, but the profile's mappings name no xml/ mapping"]
     problems: list[str] = []
-    for ref in refs:
+    for key, ref in refs:
         try:
-            map_xml(
-                _mapping(ref, profile, registry, settings),
-                data,
-                max_bytes=settings.max_document_bytes,
-            )
+            mapping = _mapping(key, ref, profile, registry, settings)
+            assert isinstance(mapping, CompiledMapping)  # xml/ bases are inbound mappings
+            map_xml(mapping, data, max_bytes=settings.max_document_bytes)
         except ConfigError:
             continue  # already reported with the profile's mappings
         except GatewayError as exc:
@@ -181,7 +191,7 @@ def _check_x12(
 
 
 def _check_invoice(
-    path: Path, data: bytes, profile: PartnerProfile, settings: Settings
+    path: Path, data: bytes, profile: PartnerProfile, settings: Settings, routes: PartnerMappings
 ) -> list[str]:
     if not profile.identity.isa:
         return [f"{path}: the profile has no ISA identity to send an 810 to"]
@@ -199,8 +209,11 @@ def _check_invoice(
         suffix="\n" if d.newline else "",
     )
     try:
-        written = render_document(
-            data,
+        document = parse_document(data)
+        written = render(
+            document,
+            mapper=routes.outbound_for(document.type),
+            mappings_dir=settings.mappings_dir,
             sender=(settings.our_isa_qualifier, settings.our_isa_id),
             receiver=(partner.qualifier, partner.id),
             control_numbers=MemoryControlNumbers(),
@@ -211,7 +224,7 @@ def _check_invoice(
     except GatewayError as exc:
         return [f"{path}: cannot render: {exc}"]
     problems = []
-    for item in translate(written.data):
+    for item in translate(written.data, mappings_dir=settings.mappings_dir):
         if isinstance(item, SetResult) and item.errors:
             problems += [
                 f"{path}: rendered {item.transaction_set.code} fails: {e}" for e in item.errors

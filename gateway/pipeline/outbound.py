@@ -15,7 +15,9 @@ from gateway.x12.writer import OutboundGroup, TransactionBody, WrittenInterchang
 
 if TYPE_CHECKING:
     import datetime as dt
+    from pathlib import Path
 
+    from gateway.mapping import OutboundMapper
     from gateway.model import CanonicalDocument
     from gateway.x12.control import ControlNumbers
 
@@ -36,6 +38,8 @@ def render_document(
     version: str | None = None,
     delimiters: Delimiters | None = None,
     usage_indicator: str = "P",
+    mapper: OutboundMapper | None = None,
+    mappings_dir: Path | None = None,
 ) -> WrittenInterchange:
     """Parse canonical JSON and write it as one X12 interchange.
 
@@ -53,6 +57,8 @@ def render_document(
         version=version,
         delimiters=delimiters,
         usage_indicator=usage_indicator,
+        mapper=mapper,
+        mappings_dir=mappings_dir,
     )
 
 
@@ -66,9 +72,16 @@ def render(
     version: str | None = None,
     delimiters: Delimiters | None = None,
     usage_indicator: str = "P",
+    mapper: OutboundMapper | None = None,
+    mappings_dir: Path | None = None,
 ) -> WrittenInterchange:
-    """Write one canonical document as an X12 interchange."""
-    mapper = outbound_mapper(document.type)
+    """Write one canonical document as an X12 interchange.
+
+    ``mapper`` is a partner's outbound mapping (``PartnerMappings.outbound_for``); by
+    default the base mapping ``x12/<set>/out-<version>.yaml`` under ``mappings_dir``
+    (``Settings``' default when None) writes the body.
+    """
+    mapper = mapper or outbound_mapper(document.type, mappings_dir=mappings_dir)
     if mapper is None:
         raise UsageError(
             f"a {document.type} cannot be rendered to X12: only invoice (810) and "

@@ -1,19 +1,24 @@
-"""The outbound 810 spec gives the same segments as the hand-written ``invoice_to_810``."""
+"""The outbound 810 and 855 specs give the segments expected of them.
+
+``tests/fixtures/expected/outbound/{810,855}.json`` hold what the hand-written writers
+(``invoice_to_810``, ``purchase_order_ack_to_855``) gave for the invoices and acks below
+and for 40 generated documents of each kind, per version, before the engine replaced them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 
 from gateway.errors import ConfigError, MappingError
 from gateway.mapping.loader import load_mapping, load_outbound
-from gateway.mapping.x12_invoices import invoice_to_810
 from gateway.model import (
+    AckLine,
     Address,
     AllowanceCharge,
     Contact,
@@ -23,10 +28,10 @@ from gateway.model import (
     LineItem,
     Party,
     ProductId,
+    PurchaseOrderAck,
     Reference,
     Terms,
 )
-from tests.strategies import invoices
 
 if TYPE_CHECKING:
     from gateway.mapping.engine_out import CompiledOutbound
@@ -34,16 +39,28 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[3]
 MAPPINGS = ROOT / "mappings"
 VERSIONS = ("004010", "005010")
+EXPECTED = ROOT / "tests/fixtures/expected/outbound"
+CASES = {
+    code: json.loads((EXPECTED / f"{code}.json").read_text(encoding="utf-8"))
+    for code in ("810", "855")
+}
 
 
-def _spec(version: str) -> CompiledOutbound:
-    return load_outbound(MAPPINGS, f"x12/810/out-{version}")
+def _spec(version: str, code: str = "810") -> CompiledOutbound:
+    return load_outbound(MAPPINGS, f"x12/{code}/out-{version}")
 
 
-def _same(invoice: Invoice, version: str) -> list[list[str]]:
+def _expected(code: str, name: str, version: str) -> dict[str, object]:
+    (case,) = [c for c in CASES[code] if (c["name"], c["version"]) == (name, version)]
+    return case  # type: ignore[no-any-return]
+
+
+def _same(name: str, invoice: Invoice, version: str) -> list[list[str]]:
+    """Render ``invoice`` and compare with the frozen case ``name``."""
+    case = _expected("810", name, version)
+    assert Invoice.model_validate(case["document"]) == invoice
     out = _spec(version).render(invoice)
-    expected = invoice_to_810(invoice, version=version)
-    assert out.segments == expected.segments
+    assert out.segments == case["segments"]
     assert (out.transaction_set, out.functional_id) == ("810", "IN")
     return out.segments
 
@@ -125,7 +142,7 @@ FULL = BASIC.model_copy(
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_small_invoice(version: str) -> None:
-    assert _same(BASIC, version) == [
+    assert _same("basic", BASIC, version) == [
         ["BIG", "20240301", "INV-1"],
         ["IT1", "1", "2", "EA", "1.5"],
         ["TDS", "300"],
@@ -135,7 +152,7 @@ def test_a_small_invoice(version: str) -> None:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_full_invoice(version: str) -> None:
-    segments = _same(FULL, version)
+    segments = _same("full", FULL, version)
     assert ["CUR", "SE", "USD"] in segments
     assert ["ITD", "01", "3", "2", "", "10", "", "30", "", "", "", "", "2% 10 NET 30"] in segments
     assert ["N2", "Receiving", "Dock 4"] in segments
@@ -163,7 +180,7 @@ def test_a_full_invoice(version: str) -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_without_currency_terms_or_parties(version: str) -> None:
     plain = FULL.model_copy(update={"currency": None, "terms": None, "parties": ()})
-    segments = _same(plain, version)
+    segments = _same("full_plain", plain, version)
     assert not [s for s in segments if s[0] in ("CUR", "ITD", "N1")]
 
 
@@ -175,7 +192,7 @@ def test_terms_with_dates_and_a_discount_amount(version: str) -> None:
         net_due_date=dt.date(2024, 3, 31),
         discount_amount=Decimal("30.02"),
     )
-    segments = _same(BASIC.model_copy(update={"terms": terms}), version)
+    segments = _same("terms_dates", BASIC.model_copy(update={"terms": terms}), version)
     assert ["ITD", "05", "", "", "20240311", "", "20240331", "", "3002"] in segments
 
 
@@ -189,14 +206,76 @@ def test_the_same_errors_as_the_hand_written_mapper() -> None:
     long_ref = BASIC.model_copy(update={"references": (Reference(qualifier="IA", value="x" * 40),)})
     with pytest.raises(MappingError, match="REF02 is 40 characters; 004010 allows 30"):
         _spec("004010").render(long_ref)
-    assert _same(long_ref, "005010")[1] == ["REF", "IA", "x" * 40]
+    assert _spec("005010").render(long_ref).segments == [
+        ["BIG", "20240301", "INV-1"],
+        ["REF", "IA", "x" * 40],
+        ["IT1", "1", "2", "EA", "1.5"],
+        ["TDS", "300"],
+        ["CTT", "1"],
+    ]
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(invoices())
-def test_any_invoice(invoice: Invoice) -> None:
+def _generated(code: str) -> list[dict[str, object]]:
+    return [c for c in CASES[code] if str(c["name"]).startswith("generated-")]
+
+
+@pytest.mark.parametrize("case", _generated("810"), ids=lambda c: f"{c['name']}-{c['version']}")
+def test_generated_invoices(case: dict[str, object]) -> None:
+    invoice = Invoice.model_validate(case["document"])
+    out = _spec(str(case["version"])).render(invoice)
+    assert (out.transaction_set, out.functional_id, out.segments) == ("810", "IN", case["segments"])
+
+
+# -- 855 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES["855"], ids=lambda c: f"{c['name']}-{c['version']}")
+def test_order_acks(case: dict[str, object]) -> None:
+    ack = PurchaseOrderAck.model_validate(case["document"])
+    out = _spec(str(case["version"]), "855").render(ack)
+    assert (out.transaction_set, out.functional_id, out.segments) == ("855", "PR", case["segments"])
+
+
+def test_855_every_line_status_gets_its_ack() -> None:
+    ack = PurchaseOrderAck(
+        purpose_code="00",
+        ack_type="AC",
+        po_number="PO-1",
+        po_date=dt.date(2024, 3, 1),
+        lines=tuple(
+            AckLine(line_number=str(i), quantity=Decimal(1), status=status)
+            for i, status in enumerate(("IA", "IB", "IC", "IR", "IQ", None), start=1)
+        ),
+    )
+    segments = _spec("005010", "855").render(ack).segments
+    assert [s for s in segments if s[0] == "ACK"] == [
+        ["ACK", "IA"],
+        ["ACK", "IB"],
+        ["ACK", "IC"],
+        ["ACK", "IR"],
+        ["ACK", "IQ"],
+    ]
+    assert segments[0] == ["BAK", "00", "AC", "PO-1", "20240301"]
+    assert segments[-1] == ["CTT", "6"]
+
+
+def test_855_ack_details_need_a_status() -> None:
+    line = AckLine(line_number="1", quantity=Decimal(1), scheduled_date=dt.date(2024, 3, 2))
+    ack = PurchaseOrderAck(
+        purpose_code="00", ack_type="AC", po_number="PO-1", po_date=dt.date(2024, 3, 1)
+    )
     for version in VERSIONS:
-        _same(invoice, version)
+        with pytest.raises(MappingError, match="ACK01 is required") as info:
+            _spec(version, "855").render(ack.model_copy(update={"lines": (line,)}))
+        assert info.value.path == "ACK01"
+
+
+def test_855_lengths_are_checked_by_version() -> None:
+    ack = PurchaseOrderAck(
+        purpose_code="00", ack_type="AD", po_number="P" * 23, po_date=dt.date(2024, 3, 1)
+    )
+    with pytest.raises(MappingError, match="BAK03 is 23 characters; 005010 allows 22"):
+        _spec("005010", "855").render(ack)
 
 
 OUT = """\

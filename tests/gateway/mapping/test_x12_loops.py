@@ -6,11 +6,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from gateway.mapping.x12_loops import collect, select, walk
-from gateway.mapping.x12_read import reference
+from gateway.mapping.x12_loops import walk
 from gateway.pipeline.process import SetResult, translate
-from gateway.x12.reader import Segment
-from tests.gateway.mapping.trees import Node, body, sample_documents, tree_of
+from tests.gateway.mapping.trees import body, sample_documents, tree_of
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -18,7 +16,7 @@ if TYPE_CHECKING:
 # -- tree walk ------------------------------------------------------------------------------------
 
 
-def test_select_finds_loops_and_segments_by_qualifier_and_walk_visits_all() -> None:
+def test_walk_visits_every_segment_in_file_order() -> None:
     tree = tree_of(
         body(
             """
@@ -33,29 +31,8 @@ def test_select_finds_loops_and_segments_by_qualifier_and_walk_visits_all() -> N
         ),
         "850",
     )
-    ship = select(tree, "N1", "ST")
-    assert [n.id for n in ship if isinstance(n, Node)] == ["N1"]
-    assert [s.get(2) for s in select(tree, "REF", "DP") if isinstance(s, Segment)] == ["038"]
-    assert len(select(tree, "N1")) == 2
+    assert [loop.id for loop in tree.content if not hasattr(loop, "tag")] == ["N1", "N1", "PO1"]
     assert [s.tag for s in walk(tree)] == ["BEG", "REF", "REF", "N1", "N1", "N3", "PO1"]
-
-
-def test_collect_files_by_mode_and_skips_what_has_no_rule() -> None:
-    tree = tree_of(body("REF*A*1\nXXX*9\nREF*B*2\nCUR*BY*USD\nCUR*BY*CAD"), "850")
-    fields = collect(
-        tree,
-        {
-            "REF": ("references", reference, "append"),
-            "CUR": ("currency", lambda s: s.get(2), "first"),
-        },
-    )
-    assert fields == {
-        "references": (
-            {"qualifier": "A", "value": "1", "description": None},
-            {"qualifier": "B", "value": "2", "description": None},
-        ),
-        "currency": "USD",
-    }
 
 
 @pytest.mark.parametrize(

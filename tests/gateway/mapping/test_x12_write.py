@@ -8,7 +8,9 @@ from decimal import Decimal
 import pytest
 
 from gateway.errors import MappingError
-from gateway.mapping.x12_write import fmt_cents, fmt_date, fmt_real, fmt_time, pid_segments, segment
+from gateway.mapping import outbound_mapper
+from gateway.mapping.x12_write import fmt_cents, fmt_date, fmt_real, fmt_time, segment
+from gateway.model import Invoice, LineItem
 
 # -- writers ------------------------------------------------------------------------------------
 
@@ -57,9 +59,18 @@ def test_segment_drops_trailing_empties_and_checks_lengths_by_version() -> None:
 
 def test_pid_segments_split_long_descriptions_at_spaces() -> None:
     words = " ".join(["WIDGET"] * 20)  # 139 characters
-    pids = pid_segments(words, "004010")
+    invoice = Invoice(
+        invoice_number="INV-1",
+        invoice_date=dt.date(2024, 3, 1),
+        lines=(LineItem(quantity=Decimal(1), description=words),),
+        total_amount=Decimal(0),
+    )
+    mapper = outbound_mapper("invoice")
+    assert mapper is not None
+    pids = [s for s in mapper(invoice, version="004010").segments if s[0] == "PID"]
     assert [p[:5] for p in pids] == [["PID", "F", "", "", ""]] * 2
     assert all(len(p[5]) <= 80 for p in pids)
     assert " ".join(p[5] for p in pids) == words
+    long_word = invoice.lines[0].model_copy(update={"description": "X" * 81})
     with pytest.raises(MappingError, match="PID05"):
-        pid_segments("X" * 81, "004010")
+        mapper(invoice.model_copy(update={"lines": (long_word,)}), version="004010")
