@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
     from gateway.errors import EnvelopeError
 
+# segments that end a transaction set (SE with it, the others without it)
+_SET_ENDERS = frozenset({"ST", "GE", "IEA", "GS"})
+_ENVELOPE_TAGS = _SET_ENDERS | {"SE"}
 _ISA_FIELDS = {
     "sender_qualifier": 5,
     "sender_id": 6,
@@ -191,7 +194,20 @@ def read_envelopes(items: Iterable[ReadItem]) -> Iterator[Event]:
         check_group(group, ge)
         return GroupEnd(group)
 
+    envelope_tags = _ENVELOPE_TAGS
     for item in items:
+        if current is not None and item.__class__ is Segment:
+            # inside a set (nearly every segment): one tag test, no other lookups
+            els = item._elements or item.elements
+            tag = els[0]
+            if tag not in envelope_tags:
+                current.append(item)
+                continue
+            if tag == "SE":
+                current.append(item)
+                yield close_set(item)
+                current = None
+                continue
         if isinstance(item, BrokenInterchange):
             if current is not None and group is not None:
                 yield close_set(None)
@@ -216,14 +232,14 @@ def read_envelopes(items: Iterable[ReadItem]) -> Iterator[Event]:
             yield InterchangeEnd(broken)
             continue
         seg = item
-        tag = seg.elements[0]
+        tag = (seg._elements or seg.elements)[0]
         if current is not None:
             if tag == "SE":
                 current.append(seg)
                 yield close_set(seg)
                 current = None
                 continue
-            if tag not in ("ST", "GE", "IEA", "GS"):
+            if tag not in _SET_ENDERS:
                 current.append(seg)
                 continue
             yield close_set(None)  # the set ended without its SE

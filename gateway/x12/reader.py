@@ -5,7 +5,10 @@ different delimiters. Text is decoded one byte to one character (latin-1, or
 cp037 for EBCDIC input) so that character offsets are byte offsets; free-text
 values are re-decoded as UTF-8 where that is valid (:func:`text`). Input is
 split on the segment terminator a chunk at a time, never a character at a
-time, so memory stays constant whatever the file size.
+time, so memory stays constant whatever the file size. Where a chunk's pieces
+need no cleaning (the usual case) they become segments in one ``map`` call,
+with no Python code per segment but ``Segment.__init__``; the rest (whitespace,
+80-column wrapping, the IEA) goes piece by piece.
 
 The value types live in :mod:`gateway.x12.segments` and are re-exported here.
 Imports only ``gateway.errors`` and ``gateway.x12`` modules below this one.
@@ -14,6 +17,8 @@ Imports only ``gateway.errors`` and ``gateway.x12`` modules below this one.
 from __future__ import annotations
 
 import re
+from itertools import accumulate, chain, islice, repeat
+from operator import add
 from typing import TYPE_CHECKING, BinaryIO
 
 from gateway.x12.codes import InterchangeNoteCode as Ta1
@@ -97,9 +102,10 @@ class X12Reader:
 
     # -- segments --------------------------------------------------------
     def __iter__(self) -> Iterator[ReadItem]:
-        return self._read(self._chunks())
+        # _read hands out batches; chaining them keeps its frame out of the per-segment path
+        return chain.from_iterable(self._read(self._chunks()))
 
-    def _read(self, chunks: Iterable[str]) -> Iterator[ReadItem]:
+    def _read(self, chunks: Iterable[str]) -> Iterator[Iterable[ReadItem]]:
         it = iter(chunks)
         buf = ""
         base = 0  # offset of buf[0] in the file
@@ -137,14 +143,13 @@ class X12Reader:
                 while match is None and more():
                     match = _NEXT_ISA.search(buf)
                 found = buf[:20].split("\n")[0]
-                yield BrokenInterchange(
-                    reader_error(
-                        f"expected an ISA segment at byte {base}, found {found!r}",
-                        Ta1.INVALID_CONTROL_STRUCTURE,
-                        base,
-                        number,
-                    )
+                error = reader_error(
+                    f"expected an ISA segment at byte {base}, found {found!r}",
+                    Ta1.INVALID_CONTROL_STRUCTURE,
+                    base,
+                    number,
                 )
+                yield (BrokenInterchange(error),)
                 if match is None:
                     return
                 base += match.start()
@@ -155,7 +160,7 @@ class X12Reader:
             number += 1
             parsed = parse_isa(buf, base, number)
             if isinstance(parsed, BrokenInterchange):
-                yield parsed
+                yield (parsed,)
                 match = _NEXT_ISA.search(buf, 3)
                 while match is None and more():
                     match = _NEXT_ISA.search(buf, 3)
@@ -165,56 +170,42 @@ class X12Reader:
                 buf = buf[match.start() :]
                 continue
             isa, consumed = parsed
-            yield isa
+            yield (isa,)
+            delim = isa.delimiters
             buf = buf[consumed:]
             base += consumed
-            delim = isa.delimiters
             term = delim.segment
             esep = delim.element
             dialect = (esep, delim.component)
             # -- inside an interchange: split chunk by chunk ---------------------
             ended = False
             while True:
-                split_on, wrapped = _split_plan(
+                split_on, pieces, wrapped = _split_chunk(
                     buf, term, eof=eof, newline=delim.newline_terminated
                 )
                 tlen = len(split_on)
-                pieces = buf.split(split_on)
                 tail = "" if eof else pieces.pop()
-                consumed = 0
-                for piece in pieces:
-                    start = consumed
-                    consumed += len(piece) + tlen
-                    if piece and piece[0] > " " and piece[-1] > " " and not wrapped:
-                        seg = piece  # the common case: nothing to clean
-                        at = base + start
-                    else:
-                        seg = piece.strip(WHITESPACE)
-                        if not seg:
-                            continue
-                        if wrapped:
-                            seg = seg.replace("\r", "").replace("\n", "")
-                        at = base + start + len(piece) - len(piece.lstrip(WHITESPACE))
-                    if seg[0] == "I" and seg[3:4] in (esep, "") and seg[:3] in ("IEA", "ISA"):
-                        if seg[1] == "S":
-                            # a new ISA before the IEA: this interchange ended early
-                            yield BrokenInterchange(
-                                reader_error(
-                                    f"interchange {isa.get(13)!r} has no IEA: a new ISA "
-                                    f"starts at byte {at}",
-                                    Ta1.PREMATURE_END_OF_FILE,
-                                    at,
-                                    number + 1,
-                                )
-                            )
-                            consumed = at - base
-                        else:
-                            number += 1
-                            yield Segment(None, at, number, seg, dialect)
-                        ended = True
-                        break
-                    number += 1
-                    yield Segment(None, at, number, seg, dialect)
+                # the clean run first, built in C (map): no per-segment Python code
+                clean, consumed, lead = (
+                    (0, 0, 0)
+                    if wrapped
+                    else _clean_run(buf, pieces, split_on, None if eof else tail)
+                )
+                if clean:
+                    first = base + lead
+                    offsets = accumulate(map(add, map(len, pieces), repeat(tlen)), initial=first)
+                    numbers = range(number + 1, number + clean + 1)
+                    yield map(Segment, repeat(None), offsets, numbers, pieces, repeat(dialect))
+                    number += clean
+                items, consumed, number, ended = _cleaned(
+                    islice(pieces, clean, None),
+                    isa,
+                    start=(base, consumed, number),
+                    tlen=tlen,
+                    wrapped=wrapped,
+                )
+                if items:
+                    yield items
                 if ended:
                     consumed = min(consumed, len(buf))
                     buf = buf[consumed:]
@@ -228,15 +219,125 @@ class X12Reader:
                 more()
             self.segments_read = number
             if not ended:
-                yield BrokenInterchange(
-                    reader_error(
-                        f"file ends inside interchange {isa.get(13)!r}: no IEA segment",
-                        Ta1.PREMATURE_END_OF_FILE,
-                        base,
-                        number,
-                    )
+                error = reader_error(
+                    f"file ends inside interchange {isa.get(13)!r}: no IEA segment",
+                    Ta1.PREMATURE_END_OF_FILE,
+                    base,
+                    number,
                 )
+                yield (BrokenInterchange(error),)
                 return
+
+
+def _cleaned(
+    pieces: Iterable[str],
+    isa: IsaSegment,
+    *,
+    start: tuple[int, int, int],
+    tlen: int,
+    wrapped: bool,
+) -> tuple[list[ReadItem], int, int, bool]:
+    """Segments from pieces that may need cleaning, up to the IEA (or a new ISA).
+
+    ``start`` is the offset of the chunk, where in it the first piece starts and
+    the number of the last segment read. Returns the items, how much of the chunk
+    they used, the last segment number and whether the interchange ended.
+    """
+    base, consumed, number = start
+    delim = isa.delimiters
+    esep = delim.element
+    dialect = (esep, delim.component)
+    items: list[ReadItem] = []
+    for piece in pieces:
+        begin = consumed
+        consumed += len(piece) + tlen
+        if piece and piece[0] > " " and piece[-1] > " " and not wrapped:
+            seg = piece  # nothing to clean
+            at = base + begin
+        else:
+            seg = piece.strip(WHITESPACE)
+            if not seg:
+                continue
+            if wrapped:
+                seg = seg.replace("\r", "").replace("\n", "")
+            at = base + begin + len(piece) - len(piece.lstrip(WHITESPACE))
+        if seg[0] == "I" and seg[3:4] in (esep, "") and seg[:3] in ("IEA", "ISA"):
+            if seg[1] == "S":
+                # a new ISA before the IEA: this interchange ended early
+                error = reader_error(
+                    f"interchange {isa.get(13)!r} has no IEA: a new ISA starts at byte {at}",
+                    Ta1.PREMATURE_END_OF_FILE,
+                    at,
+                    number + 1,
+                )
+                items.append(BrokenInterchange(error))
+                consumed = at - base
+            else:
+                number += 1
+                items.append(Segment(None, at, number, seg, dialect))
+            return items, consumed, number, True
+        number += 1
+        items.append(Segment(None, at, number, seg, dialect))
+    return items, consumed, number, False
+
+
+def _split_chunk(buf: str, term: str, *, eof: bool, newline: bool) -> tuple[str, list[str], bool]:
+    """Split one chunk as :func:`_split_plan` says: what it split on, the pieces, wrapping.
+
+    The usual chunk (a line break after each terminator, nowhere else) is split
+    on terminator plus line break at once and checked on the joined pieces,
+    which costs less than counting first; anything else goes the long way.
+    """
+    if not (newline or eof):
+        if "\n" not in buf and "\r" not in buf:
+            return term, buf.split(term), False
+        brk = "\r\n" if "\r" in buf else "\n"
+        split_on = term + brk
+        pieces = buf.split(split_on)
+        joined = "".join(pieces)
+        lead = len(brk) if buf.startswith(brk) else 0
+        end = len(joined) - (len(term) if buf.endswith(term) else 0)
+        # no line break left but a leading one, no terminator left but a final one
+        if max(joined.find("\n", lead), joined.find("\r", lead), joined.find(term, 0, end)) < 0:
+            return split_on, pieces, False
+    split_on, wrapped = _split_plan(buf, term, eof=eof, newline=newline)
+    return split_on, buf.split(split_on), wrapped
+
+
+def _clean_run(
+    buf: str, pieces: list[str], split_on: str, tail: str | None
+) -> tuple[int, int, int]:
+    """How many leading pieces are segments as they stand, how long they are, and a lead.
+
+    A piece is one when it is not empty, has no whitespace at either end and is
+    not an IEA or ISA (those end the interchange); the first piece may start with
+    whitespace (the line break after an ISA), which is then cut off ``pieces[0]``
+    and returned as the lead. Decided for the whole chunk with a few C-level
+    passes; a chunk with any doubt returns ``(0, 0, 0)`` and ``pieces`` as it was.
+    ``tail`` is the unfinished piece already taken off ``pieces``; at the end of
+    the file it is None and the last piece, which no ``split_on`` follows, is left out.
+    """
+    run = pieces[:] if tail is not None else pieces[:-1]
+    if not run or "\x00" in buf or "\x1a" in buf:
+        return 0, 0, 0
+    first = run[0]
+    run[0] = first.lstrip(WHITESPACE)
+    # str.strip() returns the piece itself when it strips nothing; it strips all of
+    # WHITESPACE but NUL and SUB (tested above), and more (which only costs speed)
+    if not all(run) or list(map(str.strip, run)) != run or run[0].startswith(("IEA", "ISA")):
+        return 0, 0, 0
+    n = len(run)
+    consumed = len(buf) - len(pieces[-1] if tail is None else tail)
+    hits = [at for at in (buf.find(split_on + "IEA"), buf.find(split_on + "ISA")) if at >= 0]
+    if hits:
+        start = min(hits) + len(split_on)
+        k = buf.count(split_on, 0, start)
+        if k < n:
+            if not run[k].startswith(("IEA", "ISA")):
+                return 0, 0, 0  # the searches and the split disagree: take the long way
+            n, consumed = k, start
+    pieces[0] = run[0]
+    return n, consumed, len(first) - len(run[0])
 
 
 def _split_plan(buf: str, term: str, *, eof: bool, newline: bool) -> tuple[str, bool]:

@@ -23,6 +23,8 @@ Imports only ``gateway.x12`` modules.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import contains
 from typing import TYPE_CHECKING, Any
 
 from gateway.x12.codes import SegmentErrorCode as SegErr
@@ -121,7 +123,7 @@ def validate_set(
     frame: list[Any] = [guide.root.moves[0], 0, 0, root.content, guide.root, None]
     stack = [frame]
     for position, seg in enumerate(segments, 1):
-        els = seg.elements
+        els = seg._elements or seg.elements
         move = frame[0].get(els[0]) or _route(stack, els[0], guide)
         up, j, check, max_use, definition, opens = move
         if up:
@@ -257,7 +259,7 @@ def _fast_check(
     this loop runs for every element of every segment.
     """
     fast = definition.fast
-    if len(els) - 1 > len(fast) or (rep is not None and any(rep in v for v in els)):
+    if len(els) - 1 > len(fast) or (rep is not None and any(map(contains, els, repeat(rep)))):
         return check_segment(els, definition, rep, comp)
     mask = 0
     values = iter(els)

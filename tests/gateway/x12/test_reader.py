@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,63 @@ def test_text_redecodes_utf8() -> None:
 def test_empty_and_whitespace_input() -> None:
     assert _read(b"") == []
     assert _read(b"  \r\n ") == []
+
+
+_ISA_STAR = (
+    b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       "
+    b"*240115*1200*U*00401*000000001*0*P*>~"
+)
+_ISA_PIPE = _ISA_STAR.replace(b"*", b"|").replace(b"000000001", b"000000002")
+# what may follow a terminator: blank lines, indentation, spaces before it, CRLF, nothing
+_JOINS = [b"~\n", b"~\n", b"~\n", b"~", b"~\r\n", b"  ~\n", b"~\n\n", b"~\n   ", b"~\t"]
+
+
+def _interchange(
+    rng: random.Random, isa: bytes, sets: int, joins: list[bytes]
+) -> tuple[bytes, list[tuple[list[str], int]]]:
+    """An interchange and, for each segment after the ISA, its elements and its offset."""
+    sep = isa[3:4].decode()
+    body = [f"GS{sep}PO{sep}S{sep}R{sep}20240115{sep}1200{sep}1{sep}X{sep}004010"]
+    for n in range(sets):
+        lines = [f"PO1{sep}{i}{sep}{rng.randint(1, 999)}{sep}EA" for i in range(rng.randint(1, 30))]
+        body += [f"ST{sep}850{sep}{n:04d}", *lines, f"SE{sep}{len(lines) + 2}{sep}{n:04d}"]
+    body += [f"GE{sep}{sets}{sep}1", f"IEA{sep}1{sep}{isa[90:99].decode()}"]
+    data = bytearray(isa + b"\n")
+    expected = []
+    for line in body:
+        expected.append((line.split(sep), len(data)))
+        data += line.encode() + rng.choice(joins)
+    return bytes(data), expected
+
+
+@pytest.mark.parametrize("noisy", [False, True], ids=["clean", "noisy"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_clean_and_noisy_chunks_give_exact_segments_and_offsets(seed: int, noisy: bool) -> None:
+    # big clean chunks take the reader's fast path, noisy ones the careful one: same result
+    rng = random.Random(seed)
+    joins = _JOINS if noisy else [b"~\n"]
+    first, want_first = _interchange(rng, _ISA_STAR, 40, joins)
+    second, want_second = _interchange(rng, _ISA_PIPE, 40, joins)
+    data = first + second
+    want = [*want_first, *[(els, at + len(first)) for els, at in want_second]]
+    for chunk_size in (1 << 20, 4096, 333, 64, 7):
+        items = _read(data, chunk_size)
+        assert [type(i) for i in items].count(IsaSegment) == 2
+        segs = [i for i in items if not isinstance(i, IsaSegment)]
+        assert [(s.elements, s.offset) for s in segs if isinstance(s, Segment)] == want
+        assert [i.number for i in items if isinstance(i, Segment)] == list(range(1, len(items) + 1))
+
+
+def test_new_isa_inside_a_clean_chunk_is_reported_at_its_offset() -> None:
+    rng = random.Random(4)
+    first, _ = _interchange(rng, _ISA_STAR, 30, [b"~\n"])
+    cut = first[: first.index(b"GE*")]
+    second, _ = _interchange(rng, _ISA_STAR.replace(b"000000001", b"000000002"), 3, [b"~\n"])
+    items = _read(cut + second)
+    broken = [i for i in items if isinstance(i, BrokenInterchange)]
+    assert len(broken) == 1
+    assert broken[0].error.code == InterchangeNoteCode.PREMATURE_END_OF_FILE
+    assert broken[0].error.position.offset == len(cut)
+    isa2 = next(i for i in items[1:] if isinstance(i, IsaSegment))
+    assert isa2.offset == len(cut) and isa2.get(13) == "000000002"
+    assert isa2.number == broken[0].error.position.segment  # the ISA the error points at
