@@ -18,7 +18,7 @@ from pytest_asyncio import is_async_test
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.db"]
 
 _SAMPLES_ENV = "O2C_SAMPLES_DIR"
 

@@ -1,0 +1,175 @@
+"""The database tables as SQLAlchemy 2 Core metadata (Core, not ORM: rows become frozen records).
+
+Alembic migrations in ``gateway/storage/migrations`` create these tables; a test checks
+that the migrated database and this metadata agree. Every timestamp column holds a
+timezone-aware UTC datetime (:class:`UtcDateTime`), on SQLite too.
+
+Imports only SQLAlchemy and the standard library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every database.
+
+    PostgreSQL stores ``timestamptz``. SQLite has no time zones, so values are stored as
+    naive UTC text (fixed width, so comparisons order correctly) and read back as UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> Any:
+        """Convert to UTC; naive values are refused (the DTZ rule: every time has a zone)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise TypeError(f"naive datetime {value!r}: give it a time zone")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
+        """Read back as an aware UTC datetime."""
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+payloads = sa.Table(
+    "payloads",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+"""Raw payloads by sha256; ``data`` is null when the bytes live on disk."""
+
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("direction", sa.String(3), nullable=False),
+    sa.Column("partner_id", sa.String(64), nullable=True),
+    sa.Column("channel", sa.String(64), nullable=True),
+    sa.Column("doc_type", sa.String(32), nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("payload_sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column(
+        "parent_id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("documents.id"),
+        nullable=True,
+    ),
+    sa.Column("filename", sa.String(512), nullable=True),
+    sa.Column("sender_id", sa.String(64), nullable=True),
+    sa.Column("receiver_id", sa.String(64), nullable=True),
+    sa.Column("interchange_control", sa.String(16), nullable=True),
+    sa.Column("group_control", sa.String(16), nullable=True),
+    sa.Column("transaction_control", sa.String(16), nullable=True),
+    sa.Column("business_key", sa.String(128), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=True),
+    sa.Column("lease_owner", sa.String(128), nullable=True),
+    sa.Column("lease_expires_at", UtcDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("canonical", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index(None, "state", "next_attempt_at"),
+    sa.Index(None, "partner_id"),
+    sa.Index(None, "parent_id"),
+    sa.Index(None, "business_key"),
+    sa.Index(None, "interchange_control"),
+    sa.Index(None, "group_control"),
+    sa.Index(None, "transaction_control"),
+    sa.Index(None, "created_at"),
+)
+"""One row per document (received file, transaction set, outbound document, ack)."""
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column(
+        "document_id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("documents.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+)
+"""Each document's timeline."""
+
+control_counters = sa.Table(
+    "control_counters",
+    metadata,
+    sa.Column("scope", sa.String(128), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("last", sa.BigInteger, nullable=False),
+)
+"""The last control number handed out per scope and kind."""
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("partner_id", sa.String(64), nullable=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False, index=True),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+)
+"""API keys: a prefix to find the row and the sha256 of the key, never the key."""
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(128), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(256), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+"""Browser users with scrypt password hashes."""
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("at", UtcDateTime, nullable=False, index=True),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+)
+"""Who did what to what; append-only."""

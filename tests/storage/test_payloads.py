@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import TYPE_CHECKING
+
+import pytest
+
+from gateway.storage import State
+from gateway.storage.payloads import PayloadFiles
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from gateway.storage import Store
+
+
+async def test_put_payload_is_content_addressed_on_disk(store: Store, data_dir: Path) -> None:
+    data = b"ISA*00*          *00*~" * 100
+    sha = await store.put_payload(data)
+    assert sha == hashlib.sha256(data).hexdigest()
+    path = data_dir / "payloads" / sha[:2] / sha[2:4] / sha
+    assert path.read_bytes() == data
+    assert await store.get_payload(sha) == data
+    assert await store.put_payload(data) == sha  # a second put leaves the file alone
+    assert sorted(p.name for p in path.parent.iterdir()) == [sha]  # no temp files left
+
+
+async def test_get_unknown_payload_raises_key_error(store: Store) -> None:
+    with pytest.raises(KeyError):
+        await store.get_payload("ab" * 32)
+    with pytest.raises(KeyError):
+        await store.get_payload("../../etc/passwd")
+
+
+async def test_payload_file_is_fsynced_before_the_row_commits(
+    store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Record fsyncs (of the file and of its directory) and the order of file and row.
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    data = b"durable bytes"
+    sha = hashlib.sha256(data).hexdigest()
+    path = data_dir / "payloads" / sha[:2] / sha[2:4] / sha
+    record = await store.receive(data, partner_id="acme", channel="http")
+    assert record.payload_sha256 == sha and path.is_file()
+    # the temp file's fsync, then the directory of the renamed file
+    assert any(".tmp" in name and name.startswith(str(path.parent)) for name in synced)
+    assert str(path.parent) in synced
+    assert synced.index(str(path.parent)) > max(
+        i for i, name in enumerate(synced) if ".tmp" in name
+    )
+
+
+async def test_payload_written_before_the_row(
+    store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A payload write that fails leaves no document behind.
+    def broken(self: PayloadFiles, data: bytes) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(PayloadFiles, "write", broken)
+    with pytest.raises(OSError, match="No space"):
+        await store.receive(b"lost", partner_id="acme", channel="http")
+    assert await store.count_by_state() == {}
+
+
+def test_payload_files_create_directories(tmp_path: Path) -> None:
+    files = PayloadFiles(tmp_path / "payloads")
+    sha = files.write(b"x")
+    assert files.read(sha) == b"x"
+    assert files.path(sha).parent.parent.parent == tmp_path / "payloads"
+    with pytest.raises(KeyError):
+        files.read("f" * 64)
+
+
+async def test_unit_payloads_become_durable_at_commit(store: Store, data_dir: Path) -> None:
+    root = data_dir / "payloads"
+    async with store.unit() as unit:
+        sha = await store.put_payload(b"set one")
+        [sha2, again] = await store.put_payloads([b"set two", b"set one"])
+        assert again == sha
+        final = root / sha[:2] / sha[2:4] / sha
+        assert not final.exists()  # staged: not in place before the unit commits
+        assert await store.get_payload(sha) == b"set one"  # but readable inside the unit
+        await unit.add_document(
+            direction="in",
+            partner_id="acme",
+            channel="http",
+            doc_type="850",
+            format="x12",
+            state=State.PARSED,
+            payload_sha256=sha,
+            size=7,
+            message="parsed",
+        )
+    assert final.read_bytes() == b"set one"
+    assert await store.get_payload(sha2) == b"set two"
+    assert not [p for p in root.rglob("*") if p.name.endswith(".tmp")]
+
+
+async def test_rolled_back_unit_leaves_no_payload_files(store: Store, data_dir: Path) -> None:
+    async def failing() -> str:
+        async with store.unit():
+            sha = await store.put_payload(b"never committed")
+            raise RuntimeError(sha)
+
+    with pytest.raises(RuntimeError) as excinfo:
+        await failing()
+    sha = str(excinfo.value)
+    with pytest.raises(KeyError):
+        await store.get_payload(sha)
+    assert [p for p in (data_dir / "payloads").rglob("*") if p.is_file()] == []
+
+
+async def test_put_payloads_outside_a_unit(store: Store) -> None:
+    datas = [f"payload {i}".encode() for i in range(20)] + [b"payload 0"]
+    shas = await store.put_payloads(datas)
+    assert shas == [hashlib.sha256(d).hexdigest() for d in datas]
+    assert [await store.get_payload(sha) for sha in shas] == datas
