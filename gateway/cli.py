@@ -16,14 +16,21 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from gateway import cli_runtime
 from gateway.errors import ConfigError, DocumentError, GatewayError, MappingError, UsageError
 from gateway.partners import PartnerProfile, PartnerRegistry, scaffold
 from gateway.pipeline.onboarding import check_partner
 from gateway.pipeline.outbound import render_document
-from gateway.pipeline.process import GroupResult, InterchangeResult, SetResult, settle, translate
+from gateway.pipeline.process import (
+    GroupResult,
+    InterchangeResult,
+    SetResult,
+    acknowledge,
+    settle,
+    translate,
+)
 from gateway.pipeline.routing import PartnerMappings
 from gateway.settings import Settings
-from gateway.x12.acks import build_acks
 from gateway.x12.control import MemoryControlNumbers
 
 if TYPE_CHECKING:
@@ -49,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ack", help="print the TA1/997/999 the gateway would send for a file")
     p.add_argument("file", type=Path)
+    p.add_argument(
+        "--partner", help="partner id whose ack preferences apply (default: from the ISA sender)"
+    )
 
     p = sub.add_parser("validate", help="check an X12 file against the implementation guides")
     p.add_argument("file", type=Path)
@@ -70,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--partner", help="partner id whose envelope values and delimiters to use")
     p.add_argument("--sender", help="our ISA qualifier:id, e.g. ZZ:OURCOMPANY")
     p.add_argument("--receiver", help="the partner's ISA qualifier:id, e.g. 01:123456789")
+
+    cli_runtime.add_commands(sub, _Parser)
     return parser
 
 
@@ -184,17 +196,40 @@ def cmd_translate(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_REJECTED if errors else EXIT_OK
 
 
+def _ack_partners(partner: str | None) -> tuple[PartnerRegistry | None, PartnerProfile | None]:
+    """The registry (when a partners directory exists) and the ``--partner`` profile."""
+    settings = Settings.load()
+    if not settings.partners_dir.is_dir():
+        if partner is not None:
+            raise UsageError(
+                f"--partner {partner}: no partners directory at {settings.partners_dir}"
+            )
+        return None, None
+    registry = PartnerRegistry.load(settings.partners_dir)
+    return registry, registry.by_id(partner) if partner is not None else None
+
+
 def cmd_ack(args: argparse.Namespace, out: TextIO) -> int:
-    """``o2c ack``: the acknowledgments the gateway would send back."""
+    """``o2c ack``: the acknowledgments the gateway would send back.
+
+    The partner (``--partner``, else the one whose ISA id sent each interchange) says in
+    its profile which functional ack each document type gets and whether every
+    interchange gets a TA1 (``x12.ta1``, ``x12.<set>.functional_ack``).
+    """
     data = _read(args.file)
+    registry, forced = _ack_partners(args.partner)
     numbers = MemoryControlNumbers()
     now = dt.datetime.now(dt.UTC)
     sent = 0
     for item in settle(translate(data, map_documents=False)):
         if isinstance(item, InterchangeResult):
-            written = build_acks(
-                item.interchange, [g.ack for g in item.groups], control_numbers=numbers, now=now
+            inter = item.interchange
+            profile = forced or (
+                registry.by_interchange(inter.sender_qualifier, inter.sender_id)
+                if registry is not None
+                else None
             )
+            written = acknowledge(item, profile, control_numbers=numbers, now=now)
             if written is not None:
                 out.write(written.data.decode("latin-1"))
                 sent += 1
@@ -324,7 +359,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
         args = _parser().parse_args(argv)
-        return COMMANDS[args.command](args, out)
+        command = COMMANDS.get(args.command)
+        if command is None:
+            return cli_runtime.dispatch(args, out)
+        return command(args, out)
     except UsageError as exc:
         print(f"o2c: {exc}", file=sys.stderr)
         return EXIT_USAGE

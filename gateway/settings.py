@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     sftp_port: int = Field(default=2222, ge=1, le=65535)
     partners_dir: Path = Path("partners")
     mappings_dir: Path = Path("mappings")
+    drop_dir: Path | None = None
+    """A folder whose files are received for whichever partner their content names
+    (relative to ``data_dir`` unless absolute); off unless set. See ``adapters/folder.py``."""
     secrets_dir: Path | None = None
     """A directory holding one file per secret, named as the profiles name it."""
     max_document_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
@@ -98,6 +101,25 @@ class Settings(BaseSettings):
     our_isa_qualifier: IsaQualifier = "ZZ"
     our_isa_id: IsaId = "O2CGATEWAY"
     our_gs_id: GsId = "O2CGATEWAY"
+    workers: int = Field(default=1, ge=0, le=64)
+    """Worker tasks a process of the ``worker`` (or ``all``) role runs."""
+    worker_batch: int = Field(default=50, ge=1, le=10_000)
+    """Documents a worker claims at once."""
+    lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a claim lasts; a dead worker's claims are taken over after it."""
+    max_attempts: int = Field(default=5, ge=1, le=1000)
+    """Attempts before a document that keeps failing is parked as ``failed``."""
+    retry_base_seconds: float = Field(default=2.0, gt=0)
+    """First retry delay; it doubles with each attempt (with jitter of 0.5x to 1.5x)."""
+    retry_max_seconds: float = Field(default=300.0, gt=0)
+    """Longest retry delay."""
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    """Where alerts (parked failures, duplicates) are posted; None logs them only."""
+    webhook_secret: SecretName | None = None
+    """Name of the secret that signs alerts (``X-O2C-Signature: sha256=<hmac>``)."""
+    erp: dict[str, Any] = Field(default_factory=lambda: {"connector": "folder", "path": "erp"})
+    """The ERP connector: ``connector`` names it (``memory``, ``folder``...); the other
+    keys are its settings (``folder``: ``path``, relative to ``data_dir`` unless absolute)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -4,7 +4,8 @@
 :class:`GroupResult` per functional group and an :class:`InterchangeResult`
 per interchange, so memory stays bounded by one transaction set. Consumers
 that want the cascade "a rejected interchange or group rejects its sets" use
-:func:`settle`, which buffers one interchange at a time.
+:func:`settle`, which buffers one interchange at a time. :func:`acknowledge`
+writes the replies to a settled interchange under the partner's ack preferences.
 
 Must not import ``gateway.web``, ``gateway.cli`` or any adapter.
 """
@@ -21,9 +22,14 @@ from gateway.errors import (
     SegmentError,
     UnsupportedDocumentError,
 )
-from gateway.mapping import inbound_mapper
+from gateway.mapping import has_base_mapping, inbound_mapper
 from gateway.model import CanonicalDocument, Envelope
-from gateway.x12.acks import GroupAck, SetAck, interchange_rejected
+from gateway.x12.acks import (
+    GroupAck,
+    SetAck,
+    build_acks,
+    interchange_rejected,
+)
 from gateway.x12.codes import GroupErrorCode, SetAckCode, SetErrorCode
 from gateway.x12.envelope import (
     FunctionalGroup,
@@ -34,13 +40,19 @@ from gateway.x12.envelope import (
     read_envelopes,
 )
 from gateway.x12.guides import base_version, load_guide
-from gateway.x12.reader import X12Reader
+from gateway.x12.reader import Delimiters, X12Reader
 from gateway.x12.validator import SegmentIssue, validate_set
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    import datetime as dt
+    from collections.abc import Callable, Iterator, Sequence
+    from pathlib import Path
 
     from gateway.mapping import InboundMapper
+    from gateway.partners import PartnerProfile
+    from gateway.x12.acks import AckKind
+    from gateway.x12.control import ControlNumbers
+    from gateway.x12.writer import WrittenInterchange
 
 ACK_SETS = frozenset({"997", "999"})  # acks are never acknowledged (X12.6)
 
@@ -94,17 +106,21 @@ def translate(
     *,
     map_documents: bool = True,
     mapper_for: Callable[[TransactionSet], InboundMapper | None] | None = None,
+    mappings_dir: Path | None = None,
 ) -> Iterator[Result]:
     """Translate every transaction set in ``source``, in file order.
 
-    ``mapper_for`` may name a partner's own mapping for a set; otherwise the
-    built-in mapper for its transaction set translates it.
+    ``mapper_for`` may name a partner's own mapping for a set; otherwise the base
+    mapping for its transaction set and version (under ``mappings_dir``, by default
+    ``Settings``' default) translates it.
     """
     acks: dict[int, GroupAck] = {}
     groups: dict[int, list[GroupResult]] = {}
     for event in read_envelopes(X12Reader(source)):
         if isinstance(event, TransactionSet):
-            result = _process_set(event, map_documents=map_documents, mapper_for=mapper_for)
+            result = _process_set(
+                event, map_documents=map_documents, mapper_for=mapper_for, mappings_dir=mappings_dir
+            )
             if result.ack is not None:
                 acks.setdefault(id(event.group), GroupAck(event.group)).sets.append(result.ack)
             yield result
@@ -148,6 +164,7 @@ def _process_set(
     *,
     map_documents: bool,
     mapper_for: Callable[[TransactionSet], InboundMapper | None] | None = None,
+    mappings_dir: Path | None = None,
 ) -> SetResult:
     result = SetResult(ts)
     group = ts.group
@@ -166,8 +183,8 @@ def _process_set(
     if ts.errors:
         return _reject(result, list(ts.errors), tuple(e.code for e in ts.errors))
     guide = load_guide(ts.code, group.version)
-    mapper = (mapper_for(ts) if mapper_for is not None else None) or inbound_mapper(ts.code)
-    if guide is None or mapper is None:
+    mapper = mapper_for(ts) if mapper_for is not None else None
+    if guide is None or (mapper is None and not has_base_mapping(ts.code)):
         unsupported = UnsupportedDocumentError(
             f"transaction set {ts.code} ({group.version}) is not a document this gateway accepts",
             code=SetErrorCode.NOT_SUPPORTED,
@@ -193,6 +210,9 @@ def _process_set(
     if ts.code not in ACK_SETS:
         result.ack = SetAck(ts.code, ts.control, ts.convention, SetAckCode.ACCEPTED)
     if map_documents:
+        # the base mapping is compiled on first use, so validating needs no mapping files
+        mapper = mapper or inbound_mapper(ts.code, group.version, mappings_dir=mappings_dir)
+        assert mapper is not None  # has_base_mapping said there is one
         try:
             result.document = mapper(
                 validation.tree, delimiters=inter.delimiters, envelope=envelope_of(ts)
@@ -299,3 +319,74 @@ def _envelope_cause(ts: TransactionSet) -> DocumentError | None:
         err = ts.group.errors[0]
         return _cascade(ts, f"functional group {ts.group.control} is rejected: {err.message}", err)
     return None
+
+
+# -- acknowledging -------------------------------------------------------------------------
+
+
+def ack_plan(
+    profile: PartnerProfile, group_acks: Sequence[GroupAck]
+) -> tuple[list[GroupAck], AckKind | None]:
+    """The groups that get a 997/999, and the kind the profile asks for (None: by version).
+
+    A group is left out when ``x12.<set>.functional_ack`` is ``none`` for every set type
+    in it; naming both 997 and 999 for one interchange leaves the kind to each version.
+    """
+    documents = profile.x12.documents() if profile.x12 is not None else {}
+    kept: list[GroupAck] = []
+    kinds: set[str] = set()
+    for ga in group_acks:
+        wanted = {documents[s.code].functional_ack for s in ga.sets if s.code in documents}
+        if wanted == {"none"}:
+            continue
+        kinds |= wanted - {"none"}
+        kept.append(ga)
+    return kept, "997" if kinds == {"997"} else "999" if kinds == {"999"} else None
+
+
+def acknowledge(
+    item: InterchangeResult,
+    profile: PartnerProfile | None = None,
+    *,
+    control_numbers: ControlNumbers,
+    now: dt.datetime,
+) -> WrittenInterchange | None:
+    """The TA1/997/999 reply to one settled interchange, under the partner's preferences.
+
+    Without a profile: a TA1 when ISA14 asks or the envelope is bad, 997 before 005010,
+    999 from 005010 on, in the inbound's delimiters. With one, :func:`ack_plan` picks
+    the groups and the kind, ``x12.ta1: true`` puts a TA1 in every reply, and the reply
+    is written in the partner's outbound delimiters. None when there is nothing to send.
+    """
+    inter = item.interchange
+    group_acks = [g.ack for g in item.groups]
+    kind: AckKind | None = None
+    delimiters: Delimiters | None = None
+    wants_ta1 = False
+    if profile is not None:
+        group_acks, kind = ack_plan(profile, group_acks)
+        delimiters = reply_delimiters(profile)
+        wants_ta1 = profile.x12 is not None and profile.x12.ta1
+    return build_acks(
+        inter,
+        group_acks,
+        control_numbers=control_numbers,
+        now=now,
+        delimiters=delimiters,
+        kind_override=kind,
+        with_ta1=wants_ta1,
+    )
+
+
+def reply_delimiters(profile: PartnerProfile) -> Delimiters | None:
+    """The delimiters the partner wants our files in, or None (answer in the inbound's)."""
+    if profile.x12 is None:
+        return None
+    d = profile.x12.delimiters
+    return Delimiters(
+        element=d.element,
+        component=d.component,
+        repetition=d.repetition,
+        segment=d.segment,
+        suffix="\n" if d.newline else "",
+    )

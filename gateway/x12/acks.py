@@ -306,11 +306,13 @@ def build_acks(
     now: dt.datetime,
     delimiters: Delimiters | None = None,
     kind_override: AckKind | None = None,
+    with_ta1: bool = False,
 ) -> WrittenInterchange | None:
     """The reply to ``interchange``: its TA1 and/or 997/999s, from ``our_id`` to its sender.
 
     ``our_id`` defaults to the inbound ISA07/ISA08, ``delimiters`` to the inbound's;
-    ``kind_override`` is a partner profile's choice of 997 or 999 for every group.
+    ``kind_override`` is a partner profile's choice of 997 or 999 for every group;
+    ``with_ta1`` adds a TA1 even when ISA14 does not ask (a profile's ``x12.ta1``).
     Returns None when there is nothing to send, or the inbound ISA does not say to whom.
     """
     partner = (interchange.sender_qualifier, interchange.sender_id)
@@ -318,7 +320,7 @@ def build_acks(
     if not (interchange.readable and _addressable(partner) and _addressable(us)):
         return None
     delimiters = delimiters or _reply_delimiters(interchange.delimiters)
-    ta1 = [build_ta1(interchange, now=now)] if needs_ta1(interchange) else []
+    ta1 = [build_ta1(interchange, now=now)] if with_ta1 or needs_ta1(interchange) else []
     groups: list[OutboundGroup] = []
     if not interchange_rejected(interchange):
         groups = _fa_groups(group_acks, delimiters, kind_override, us, partner)

@@ -176,3 +176,99 @@ def test_console_script_exit_code() -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "cannot read /nonexistent.edi" in proc.stderr
+
+
+# -- o2c ack under the partner's ack preferences -------------------------------------------
+
+PARTNERS = Path(__file__).parents[2] / "partners"
+
+
+def _ack_segments(out: str) -> list[list[str]]:
+    return [s.elements for s in X12Reader(out.encode("latin-1"))]
+
+
+def test_ack_follows_the_profile_found_by_the_isa_sender() -> None:
+    # northwind: x12.ta1 true and "850": {functional_ack: "999"}; its sample has ISA14 = 0
+    code, out = run("ack", str(PARTNERS / "northwind/samples/850.x12"))
+    assert code == 0
+    segs = _ack_segments(out)
+    # one reply interchange: the TA1 the profile wants, before the 999's group (X12.5)
+    assert [s[0] for s in segs if s[0] in ("ISA", "TA1", "GS", "IEA")] == [
+        "ISA",
+        "TA1",
+        "GS",
+        "IEA",
+    ]
+    ta1 = next(s for s in segs if s[0] == "TA1")
+    assert ta1[1] == "000000312" and ta1[4] == "A"
+    assert [s[1] for s in segs if s[0] == "ST"] == ["999"]
+    # bigbox: no TA1 wanted, a 997 for its 850s
+    code, out = run("ack", str(PARTNERS / "bigbox/samples/850.x12"))
+    segs = _ack_segments(out)
+    assert code == 0
+    assert "TA1" not in [s[0] for s in segs]
+    assert [s[1] for s in segs if s[0] == "ST"] == ["997"]
+
+
+PROFILE = """\
+id: {id}
+display_name: Test partner
+identity:
+  isa: [{{qualifier: "12", id: "4405197800"}}]
+  gs_ids: ["4405197800"]
+x12:
+  ta1: {ta1}
+  "850": {{version: "{version}", functional_ack: "{ack}"}}
+mappings:
+  "850": {{base: x12/850/{version}}}
+"""
+
+
+def _partner(
+    path: Path, partner_id: str, *, ack: str, ta1: bool = False, version: str = "004010"
+) -> None:
+    text = PROFILE.format(id=partner_id, ack=ack, ta1=str(ta1).lower(), version=version)
+    (path / f"{partner_id}.yaml").write_text(text)
+
+
+def test_ack_none_sends_no_functional_ack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _partner(tmp_path, "abc-co", ack="none")
+    monkeypatch.setenv("O2C_PARTNERS_DIR", str(tmp_path))
+    code, out = run("ack", str(VICS))
+    assert (code, out) == (0, "")
+    assert "nothing to acknowledge" in capsys.readouterr().err
+
+
+def test_ack_ta1_wanted_without_a_functional_ack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _partner(tmp_path, "abc-co", ack="none", ta1=True)
+    monkeypatch.setenv("O2C_PARTNERS_DIR", str(tmp_path))
+    code, out = run("ack", str(VICS))
+    assert code == 0
+    assert [s[0] for s in _ack_segments(out)] == ["ISA", "TA1", "IEA"]
+
+
+def test_ack_kind_from_the_named_partner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the file's 005010 groups would get a 999 by default; --partner names one wanting 997
+    _partner(tmp_path, "abc-co", ack="997", version="005010")
+    monkeypatch.setenv("O2C_PARTNERS_DIR", str(tmp_path))
+    northwind = PARTNERS / "northwind/samples/850.x12"
+    code, out = run("ack", str(northwind))
+    assert code == 0
+    assert [s[1] for s in _ack_segments(out) if s[0] == "ST"] == ["999"]  # no profile: default
+    code, out = run("ack", str(northwind), "--partner", "abc-co")
+    segs = _ack_segments(out)
+    assert code == 0
+    assert [s[1] for s in segs if s[0] == "ST"] == ["997"]
+    assert "TA1" not in [s[0] for s in segs]
+    assert next(s for s in segs if s[0] == "AK1")[1:3] == ["PO", "312"]
+
+
+def test_ack_unknown_partner_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("O2C_PARTNERS_DIR", str(tmp_path))
+    assert run("ack", str(VICS), "--partner", "nobody")[0] == 1
+    monkeypatch.setenv("O2C_PARTNERS_DIR", str(tmp_path / "missing"))
+    assert run("ack", str(VICS), "--partner", "nobody")[0] == 2
