@@ -1,0 +1,108 @@
+"""The aiohttp application factory: middleware, health, metrics, OpenAPI, the API routes.
+
+Middleware, outermost first: request metrics, JSON errors (no traceback ever reaches
+a client), bearer-key auth. The body limit is ``settings.max_document_bytes``
+(413 with a JSON error above it). ``GET /healthz``, ``GET /metrics`` and
+``GET /api/openapi.json`` need no key: load balancers and Prometheus call the
+first two (like most exporters, /metrics is open; keep the port internal).
+
+Imports aiohttp, ``gateway.ports``, :mod:`gateway.metrics` and this package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from gateway.metrics import CONTENT_TYPE, GatewayMetrics
+from gateway.web import api
+from gateway.web.auth import PROFILE_KEYS, auth_middleware, profile_keys
+from gateway.web.openapi import openapi_document
+from gateway.web.responses import (
+    CONTEXT,
+    METRICS,
+    error_middleware,
+    metrics_middleware,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+    from gateway.ports import GatewayContext, RouteInstaller
+
+log = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT_SECONDS = 5.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """``GET /healthz``: 200 when the database answers a cheap query, else 503."""
+    try:
+        # A primary-key lookup of an id that never exists: one round trip, no rows.
+        await asyncio.wait_for(request.app[CONTEXT].store.get(0), timeout=HEALTH_TIMEOUT_SECONDS)
+    except Exception:
+        log.exception("health check: the database does not answer")
+        return web.json_response({"status": "unavailable", "database": "error"}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    """``GET /metrics``: the Prometheus text format, document counts read at the scrape."""
+    metrics = request.app[METRICS]
+    await metrics.refresh(request.app[CONTEXT].store)
+    return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
+
+def app_routes(app: web.Application) -> list[tuple[str, str]]:
+    """``(method, path pattern)`` of every route of ``app`` (HEAD twins of GETs left out)."""
+    return [
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None and route.method != "HEAD"
+    ]
+
+
+async def openapi_view(request: web.Request) -> web.Response:
+    """``GET /api/openapi.json``: the OpenAPI 3.1 description of this app's routes."""
+    return web.json_response(openapi_document(app_routes(request.app)))
+
+
+async def _attach_metrics(app: web.Application) -> AsyncIterator[None]:
+    metrics = app[METRICS]
+    metrics.attach()
+    yield
+    metrics.detach()
+
+
+def create_app(
+    ctx: GatewayContext,
+    *,
+    routes: Sequence[RouteInstaller] = (),
+    registry_metrics: GatewayMetrics | None = None,
+) -> web.Application:
+    """Build the application over ``ctx``.
+
+    Args:
+        ctx: settings, store, partners and the receiver.
+        routes: installers adapters registered (``AdapterRegistry.routes``), each
+            called as ``install(app, ctx)``.
+        registry_metrics: the metrics to expose; a fresh registry by default.
+    """
+    app = web.Application(
+        client_max_size=ctx.settings.max_document_bytes,
+        middlewares=[metrics_middleware, error_middleware, auth_middleware],
+    )
+    app[CONTEXT] = ctx
+    app[PROFILE_KEYS] = profile_keys(ctx)
+    app[METRICS] = registry_metrics or GatewayMetrics()
+    app.cleanup_ctx.append(_attach_metrics)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/api/openapi.json", openapi_view)
+    api.add_routes(app)
+    for install in routes:
+        install(app, ctx)
+    return app

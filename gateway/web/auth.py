@@ -1,0 +1,133 @@
+"""API authentication and authorisation: bearer keys, roles, partner isolation.
+
+Every route needs ``Authorization: Bearer KEY`` except those in :data:`PUBLIC_PATHS`.
+The key is checked with ``Store.verify_api_key``; the caller's :class:`Principal`
+is then in ``request[PRINCIPAL]`` (read it with :func:`principal_of`). A missing,
+unknown or revoked key gets 401 with ``WWW-Authenticate: Bearer``. A partner key
+sees only its own partner's documents: another partner's document answers 404,
+exactly as a missing one, so ids cannot be probed.
+
+Imports aiohttp, storage records and :mod:`gateway.web.responses`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from gateway.errors import ConfigError
+from gateway.ports import PRINCIPAL
+from gateway.storage.records import Principal
+from gateway.web.responses import CONTEXT, api_error
+
+if TYPE_CHECKING:
+    from gateway.ports import GatewayContext
+    from gateway.storage import DocumentRecord, Role
+    from gateway.web.responses import Handler
+
+log = logging.getLogger(__name__)
+
+
+PUBLIC_PATHS: frozenset[str] = frozenset({"/healthz", "/metrics", "/api/openapi.json"})
+"""Paths served without a key: health for load balancers, metrics for Prometheus
+(like most exporters; keep the port off the internet), the API description."""
+
+READERS: tuple[Role, ...] = ("admin", "operator", "viewer", "partner")
+"""Roles that may read documents (partner keys only their own)."""
+OPERATORS: tuple[Role, ...] = ("admin", "operator")
+"""Roles that may reprocess documents (``force`` is for admins only)."""
+
+_CHALLENGE = 'Bearer realm="o2c-gateway"'
+
+
+def _unauthorized(message: str, *, invalid: bool) -> web.HTTPException:
+    challenge = _CHALLENGE + (', error="invalid_token"' if invalid else "")
+    return api_error(
+        web.HTTPUnauthorized, "unauthorized", message, headers={"WWW-Authenticate": challenge}
+    )
+
+
+def bearer_key(request: web.Request) -> str | None:
+    """The key of an ``Authorization: Bearer KEY`` header, or None without one."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return key.strip()
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate every request outside :data:`PUBLIC_PATHS`."""
+    if request.path in PUBLIC_PATHS:
+        return await handler(request)
+    key = bearer_key(request)
+    if key is None:
+        raise _unauthorized("an API key is needed: Authorization: Bearer KEY", invalid=False)
+    principal = await request.app[CONTEXT].store.verify_api_key(key)
+    if principal is None:
+        principal = request.app[PROFILE_KEYS].get(_digest(key))
+    if principal is None:
+        log.info("rejected an unknown or revoked API key", extra={"path": request.path})
+        raise _unauthorized("the API key is unknown or revoked", invalid=True)
+    request[PRINCIPAL] = principal
+    return await handler(request)
+
+
+PROFILE_KEYS = web.AppKey("profile_keys", dict[bytes, Principal])
+"""Partner keys named in profiles (``api_key_secrets``), by the sha256 of the key."""
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+def profile_keys(ctx: GatewayContext) -> dict[bytes, Principal]:
+    """The keys partner profiles name (``channels.inbound.api_key_secrets``), resolved.
+
+    These are for keys kept in a secret store rather than made with ``o2c apikeys
+    create``. A secret that is not set is logged (by name) and skipped. Keys are held
+    by their sha256, so a lookup compares digests, never the keys themselves.
+    """
+    keys: dict[bytes, Principal] = {}
+    for profile in ctx.partners.all():
+        channel = profile.channels.inbound
+        if not profile.active or channel is None or channel.kind != "http":
+            continue
+        for name in channel.api_key_secrets:
+            try:
+                value = ctx.settings.secret(name).get_secret_value()
+            except ConfigError as exc:
+                log.warning("partner API key not usable: %s", exc, extra={"partner_id": profile.id})
+                continue
+            keys[_digest(value)] = Principal(
+                name=f"{profile.id}:{name}", role="partner", partner_id=profile.id
+            )
+    return keys
+
+
+def principal_of(request: web.Request) -> Principal:
+    """The caller of an authenticated request."""
+    return request[PRINCIPAL]
+
+
+def require_role(request: web.Request, roles: tuple[Role, ...]) -> Principal:
+    """The caller, when its role is one of ``roles``; else 403."""
+    principal = principal_of(request)
+    if principal.role not in roles:
+        raise api_error(
+            web.HTTPForbidden,
+            "forbidden",
+            f"role {principal.role!r} may not do this (needs one of {', '.join(roles)})",
+        )
+    if principal.role == "partner" and not principal.partner_id:
+        raise api_error(web.HTTPForbidden, "forbidden", "this partner key names no partner")
+    return principal
+
+
+def may_see(principal: Principal, doc: DocumentRecord) -> bool:
+    """Whether ``principal`` may see ``doc``: partner keys only their partner's."""
+    return principal.role != "partner" or doc.partner_id == principal.partner_id
