@@ -72,7 +72,6 @@ _CONFIG = ConfigDict(frozen=True, extra="forbid")
 _DIRECTION_NEEDS: Final = {
     ("inbound", "sftp_poll"): ("remote_inbound_path", "the partner's directory we download from"),
     ("outbound", "sftp_poll"): ("remote_outbound_path", "the partner's directory we upload to"),
-    ("inbound", "http"): ("api_key_secrets", "the names of the API keys the partner may send"),
     ("outbound", "http"): ("url", "the URL we post documents to"),
     ("outbound", "as2"): ("url", "the partner's AS2 URL"),
 }
@@ -86,9 +85,9 @@ class SftpHostedChannel(BaseModel):
     kind: Literal["sftp_hosted"]
     username: Username
     authorized_keys: tuple[SshPublicKey, ...] = Field(min_length=1)
-    upload_dir: RemotePath = "/in"
+    upload_dir: RemotePath = "/inbound"
     """Where the partner puts files for us (used when this is the inbound channel)."""
-    download_dir: RemotePath = "/out"
+    download_dir: RemotePath = "/outbound"
     """Where we put files for the partner (used when this is the outbound channel)."""
 
 
@@ -131,7 +130,9 @@ class HttpChannel(BaseModel):
 
     kind: Literal["http"]
     api_key_secrets: tuple[SecretName, ...] = ()
-    """Inbound: names of the API keys the partner may send (several, for rotation)."""
+    """Inbound: names of secrets holding API keys the partner may send (several, for
+    rotation), for keys kept in a secret store; keys made with ``o2c apikeys create``
+    work without being named here."""
     url: HttpUrl | None = None
     """Outbound: where we post."""
     api_key_secret: SecretName | None = None
