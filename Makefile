@@ -16,9 +16,9 @@ STAMP := $(VENV)/.installed
 
 # Debian packages the tests need. Add names here (e.g. openssh-server openssh-client chromium);
 # `make system-deps` installs the missing ones when run as root.
-SYSTEM_PACKAGES :=
+SYSTEM_PACKAGES := openssh-client openssh-server
 
-.PHONY: help install system-deps lint test run bench clean
+.PHONY: help install system-deps services lint test run bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,24 +53,39 @@ lint: $(STAMP) ## ruff format --check, ruff check, mypy, import-linter (runs all
 	$(BIN)/lint-imports --no-cache || failed="$$failed import-linter"; \
 	if [ -n "$$failed" ]; then echo "lint failed:$$failed" >&2; exit 1; fi
 
-test: system-deps lint ## lint, then the whole pytest suite (a run that collects no test fails)
+services: ## start the local PostgreSQL when it is installed but down (root only)
+	@if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  if [ "$$(id -u)" -eq 0 ] && command -v pg_ctlcluster >/dev/null; then \
+	    for v in $$(ls /etc/postgresql); do pg_ctlcluster --skip-systemctl-redirect $$v main start || true; done; \
+	  else echo "services: PostgreSQL at 127.0.0.1:5432 is down (its tests fail under CI=true)" >&2; fi; \
+	fi
+
+test: system-deps services lint ## lint, then the whole pytest suite (a run that collects no test fails)
 	@rc=0; $(BIN)/pytest || rc=$$?; \
 	if [ "$$rc" -eq 5 ]; then echo "pytest collected no tests: that is a broken run" >&2; exit 1; fi; \
 	exit "$$rc"
 
-run: $(STAMP) ## bootstrap, then show the gateway on the example partners (o2c serve comes with the runtime)
-	@echo "== partners (partners/*.yaml)"
-	$(BIN)/o2c partners list
-	@echo "== a distributor's 005010 850, translated to canonical JSON"
-	$(BIN)/o2c translate partners/northwind/samples/850.x12
-	@echo "== the 999 the gateway answers it with"
-	$(BIN)/o2c ack partners/northwind/samples/850.x12
-	@echo "== an 810 rendered from a canonical invoice for the retailer"
-	$(BIN)/o2c render partners/bigbox/samples/invoice.json --to x12 --sender ZZ:O2CGATEWAY --receiver 12:5555550100
-	@echo "Try: $(BIN)/o2c validate FILE, $(BIN)/o2c partners check northwind (see README.md)"
+# `make run` starts a fresh demo gateway in var/run on SQLite with the example partners.
+RUN_DIR := var/run
 
-bench: $(STAMP) ## run the X12 engine benchmarks
+run: $(STAMP) ## bootstrap, then start the gateway on SQLite with the example partners
+	@rm -rf $(RUN_DIR); mkdir -p $(RUN_DIR)/drop
+	@export O2C_DATA_DIR=$(RUN_DIR) O2C_DROP_DIR=drop; \
+	$(BIN)/o2c db upgrade >/dev/null; \
+	key=$$($(BIN)/o2c apikeys create --role admin --label "make run" | tail -n 1); \
+	cp partners/northwind/samples/850.x12 $(RUN_DIR)/drop/northwind-850.x12; \
+	echo "== o2c-gateway demo: data in $(RUN_DIR), example partners from partners/"; \
+	echo "   test API key (admin): $$key"; \
+	echo "   a sample 850 was dropped in $(RUN_DIR)/drop; follow it with:"; \
+	echo "   curl -s -H 'Authorization: Bearer $$key' http://127.0.0.1:8080/api/v1/documents"; \
+	echo "   $(BIN)/o2c documents list   (with O2C_DATA_DIR=$(RUN_DIR))"; \
+	echo "   the 999 for it appears in $(RUN_DIR)/sftp/northwind/outbound/"; \
+	echo "   Ctrl-C stops the gateway."; \
+	exec $(BIN)/o2c serve --log-format text
+
+bench: $(STAMP) ## run the benchmarks (X12 engine, then the pipeline end to end)
 	$(BIN)/python -m benchmarks.x12_engine
+	$(BIN)/python -m benchmarks.pipeline
 
 clean: ## remove .venv, caches and build output (the next make starts from nothing)
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache

@@ -1,0 +1,173 @@
+"""The small interfaces adapters implement, and how the core finds them.
+
+The core never imports an adapter by name: adapters are discovered through the
+``o2c.adapters`` entry-point group (``pyproject.toml``). Each entry point names a
+callable ``register(registry: AdapterRegistry) -> None`` that adds what the module
+offers: outbound transports per channel kind, long-running services (the SFTP
+server, pollers, folder watchers), HTTP routes, ERP connectors.
+
+Imports only the standard library and core modules below the pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aiohttp import web
+
+from gateway.storage.records import Principal
+
+if TYPE_CHECKING:
+    from gateway.channels import Channel
+    from gateway.model import PurchaseOrder
+    from gateway.partners import PartnerProfile, PartnerRegistry
+    from gateway.settings import Settings
+    from gateway.storage import DocumentRecord, Store
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "o2c.adapters"
+
+PRINCIPAL = web.RequestKey("principal", Principal)
+"""Who made an HTTP request: set by the app's auth middleware on every authenticated
+route, so that adapters' routes read the caller without checking the key again."""
+
+
+class Receiver(Protocol):
+    """The one way into the gateway for inbound bytes (the pipeline implements it).
+
+    Stores the payload durably and records the document as ``received`` before it
+    returns; only then may a channel acknowledge the file to its sender. Raises
+    ``DocumentTooLargeError`` over the size limit (nothing stored).
+    """
+
+    async def __call__(
+        self,
+        data: bytes,
+        *,
+        partner_id: str | None,
+        channel: str,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> DocumentRecord:
+        """Store ``data`` for ``partner_id`` as received on ``channel``; see the class."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayContext:
+    """What adapters get: settings, storage, partner profiles and the receiver."""
+
+    settings: Settings
+    store: Store
+    partners: PartnerRegistry
+    receive: Receiver
+
+
+@dataclass(frozen=True, slots=True)
+class ErpResult:
+    """The ERP's answer to an order: its own id, its status, and whether it was new."""
+
+    erp_order_id: str
+    status: str
+    created: bool
+    """False when the order already existed (a retry or a reprocessed document)."""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class ErpConnector(Protocol):
+    """An ERP the gateway delivers canonical orders to.
+
+    ``push_order`` is idempotent on ``(partner_id, order.po_number)``: a retry or a
+    reprocessed document never makes a second order. It raises
+    ``TransientDeliveryError`` (retry later) or ``PermanentDeliveryError`` (park
+    for a person, with the ERP's message).
+    """
+
+    name: str
+
+    async def push_order(self, order: PurchaseOrder, *, partner_id: str) -> ErpResult:
+        """Create the order in the ERP once; see the class docstring for the errors."""
+        ...
+
+    async def health(self) -> bool:
+        """True when the ERP answers."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class Transport(Protocol):
+    """Sends one outbound file to a partner over one channel kind.
+
+    Raises ``TransientDeliveryError`` or ``PermanentDeliveryError``; returns a short
+    reference for the timeline (a remote path, an HTTP status, a message id).
+    """
+
+    async def send(
+        self, partner: PartnerProfile, channel: Channel, filename: str, data: bytes
+    ) -> str:
+        """Deliver ``data`` as ``filename``; return a reference for the timeline."""
+        ...
+
+
+class Service(Protocol):
+    """A long-running adapter component (an SFTP server, a poller, a folder watcher)."""
+
+    async def start(self) -> None:
+        """Start serving; return once listening (or polling)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop taking work and close connections."""
+        ...
+
+
+RouteInstaller = Callable[[Any, GatewayContext], None]
+"""``install(app, ctx)``: adds routes to the aiohttp application."""
+ServiceFactory = Callable[[GatewayContext], Service | None]
+"""Builds a service for a process role, or None when nothing is configured for it."""
+ErpFactory = Callable[[GatewayContext, dict[str, Any]], Awaitable[ErpConnector]]
+"""Builds a connector from its settings block (``erp:`` in the settings file)."""
+
+
+@dataclass
+class AdapterRegistry:
+    """What the installed adapters offer, filled by their ``register`` functions."""
+
+    transports: dict[str, Callable[[GatewayContext], Transport]] = field(default_factory=dict)
+    services: dict[str, tuple[str, ServiceFactory]] = field(default_factory=dict)
+    routes: list[RouteInstaller] = field(default_factory=list)
+    erps: dict[str, ErpFactory] = field(default_factory=dict)
+
+    def add_transport(self, kind: str, factory: Callable[[GatewayContext], Transport]) -> None:
+        """Serve outbound channels of ``kind`` (``folder``, ``sftp_hosted``, ``http``...)."""
+        self.transports[kind] = factory
+
+    def add_service(self, name: str, role: str, factory: ServiceFactory) -> None:
+        """Run ``factory(ctx)`` in processes of ``role`` (``sftp``, ``worker``, ``api``)."""
+        self.services[name] = (role, factory)
+
+    def add_routes(self, install: RouteInstaller) -> None:
+        """Add HTTP routes to the app of the ``api`` role."""
+        self.routes.append(install)
+
+    def add_erp(self, name: str, factory: ErpFactory) -> None:
+        """Offer an ERP connector under ``name`` (``memory``, ``folder``, ``tryton``...)."""
+        self.erps[name] = factory
+
+
+def load_adapters() -> AdapterRegistry:
+    """Call every installed ``o2c.adapters`` entry point's ``register`` on one registry."""
+    registry = AdapterRegistry()
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        register = ep.load()
+        register(registry)
+        log.debug("adapter %s registered", ep.name)
+    return registry
