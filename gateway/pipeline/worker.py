@@ -43,6 +43,7 @@ from gateway.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from gateway.metrics import count_delivery_failure, observe_latency
 from gateway.pipeline.context import StageContext, log_extra, utc_now
 from gateway.pipeline.receiver import PipelineReceiver, Wakeup
 from gateway.pipeline.stages import prepare
@@ -227,7 +228,9 @@ class Worker:
         expire and the document is tried again then.
         """
         try:
-            return await self._handle(doc)
+            write = await self._handle(doc)
+            observe_latency(f"{doc.direction}:{doc.state}", self._age(doc))
+            return write
         except Exception:
             log.exception("could not record the outcome", extra=log_extra(doc, worker=self.name))
             return None
@@ -250,6 +253,10 @@ class Worker:
             await self._retry(doc, f"unexpected {type(exc).__name__}: {exc}")
         return None
 
+    def _age(self, doc: DocumentRecord) -> float:
+        """Seconds since the document was created (its stage latency, for the metrics)."""
+        return max(0.0, (self.stages.clock() - doc.created_at).total_seconds())
+
     def retry_delay(self, attempts: int) -> float:
         """Seconds before the next attempt after ``attempts`` failed ones, with jitter."""
         exponent = min(max(attempts - 1, 0), 62)
@@ -258,6 +265,7 @@ class Worker:
 
     async def _retry(self, doc: DocumentRecord, error: str) -> None:
         error = error[:_MAX_ERROR_CHARS]
+        count_delivery_failure(doc.doc_type, permanent=doc.attempts >= self.max_attempts)
         if doc.attempts >= self.max_attempts:
             await self._park(doc, f"gave up after {doc.attempts} attempts: {error}")
             return
@@ -280,6 +288,8 @@ class Worker:
 
     async def _park(self, doc: DocumentRecord, error: str) -> None:
         error = error[:_MAX_ERROR_CHARS]
+        if "gave up after" not in error:  # a retry that ran out counted itself already
+            count_delivery_failure(doc.doc_type, permanent=True)
         message = f"parked for a person: {error}"
         async with self.stages.unit(doc) as unit:
             await unit.set_state(
