@@ -169,6 +169,8 @@ def _make_dirs(root: Path, leaf: Path, *, sync: bool = True) -> list[Path]:
     the caller does it before relying on them.
     """
     missing: list[Path] = []
+    if not root.parent.is_dir():  # a data directory that does not exist yet, say
+        root.parent.mkdir(parents=True, exist_ok=True)
     current = leaf
     while not current.is_dir():
         missing.append(current)

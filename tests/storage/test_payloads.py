@@ -80,6 +80,12 @@ def test_payload_files_create_directories(tmp_path: Path) -> None:
         files.read("f" * 64)
 
 
+def test_payload_files_create_a_missing_data_directory(tmp_path: Path) -> None:
+    files = PayloadFiles(tmp_path / "not" / "yet" / "payloads")
+    sha = files.write(b"first document of a new gateway")
+    assert files.read(sha) == b"first document of a new gateway"
+
+
 async def test_unit_payloads_become_durable_at_commit(store: Store, data_dir: Path) -> None:
     root = data_dir / "payloads"
     async with store.unit() as unit:
