@@ -22,9 +22,9 @@ from adapters.erp_tryton import TrytonConnector, TrytonSettings, register
 from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from gateway.model import LineItem, ProductId, PurchaseOrder
 from gateway.partners import PartnerRegistry
-from gateway.pipeline.process import SetResult, translate
 from gateway.ports import AdapterRegistry, GatewayContext
 from gateway.settings import Settings
+from tests.support.orders import sample_order
 from tests.support.tryton import (
     NOT_SALABLE,
     TrytonClient,
@@ -52,13 +52,7 @@ def partners() -> PartnerRegistry:
 
 @pytest.fixture(scope="module")
 def bigbox_order() -> PurchaseOrder:
-    source = (SETTINGS.partners_dir / "bigbox" / "samples" / "850.x12").read_bytes()
-    (result,) = [
-        r for r in translate(source, mappings_dir=SETTINGS.mappings_dir) if isinstance(r, SetResult)
-    ]
-    assert result.ok, result.errors
-    assert isinstance(result.document, PurchaseOrder)
-    return result.document
+    return sample_order("bigbox")
 
 
 def fresh(order: PurchaseOrder, **update: Any) -> PurchaseOrder:
