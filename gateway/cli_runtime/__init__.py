@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gateway.cli_runtime import admin, documents, serve
+from gateway.cli_runtime import admin, cash, documents, dso, serve
 from gateway.errors import UsageError
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from gateway.cli_runtime.common import Command
 
-_MODULES = (serve, admin, documents)
+_MODULES = (serve, admin, documents, cash, dso)
 
 
 def add_commands(sub: Any, parser_class: type) -> None:

@@ -1,0 +1,1 @@
+"""Cash application: 820 remittance lines matched to open invoices."""
