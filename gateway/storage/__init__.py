@@ -1,5 +1,6 @@
 """Durable storage: SQLAlchemy 2 async on SQLite or PostgreSQL, Alembic migrations."""
 
+from gateway.storage.ledger import OpenItem
 from gateway.storage.records import (
     FINAL_STATES,
     WORK_STATES,
@@ -23,6 +24,7 @@ __all__ = [
     "EventRecord",
     "LeaseLostError",
     "NewDocument",
+    "OpenItem",
     "Principal",
     "Role",
     "SchemaOutOfDateError",

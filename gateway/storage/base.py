@@ -60,6 +60,9 @@ class StoreBase:
     def __init__(self, engine: AsyncEngine, *, data_dir: Path, payloads_in_db: bool) -> None:
         self._engine = engine
         self._payloads_in_db = payloads_in_db
+        self._receipts: list[Any] = []
+        """Receipts waiting for the group commit of ``Store.receive``."""
+        self._receiver: asyncio.Task[None] | None = None
         self._files = PayloadFiles(data_dir / "payloads")
         url = engine.url
         if url.get_backend_name() == "sqlite":
@@ -83,7 +86,9 @@ class StoreBase:
         return self._files.root
 
     async def close(self) -> None:
-        """Dispose of the engine."""
+        """Finish pending receipts, then dispose of the engine."""
+        if self._receiver is not None:
+            await asyncio.gather(self._receiver, return_exceptions=True)
         await self._engine.dispose()
 
     # -- transactions ---------------------------------------------------------------------

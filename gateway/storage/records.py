@@ -89,6 +89,8 @@ class DocumentRecord:
     canonical: dict[str, Any] | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    ack_due_at: dt.datetime | None = None
+    """When the partner's 997/999 for this outbound document is due (None: none expected)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,7 @@ def document_record(row: sa.Row[Any]) -> DocumentRecord:
         canonical=m["canonical"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        ack_due_at=m.get("ack_due_at"),
     )
 
 

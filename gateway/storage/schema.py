@@ -98,6 +98,7 @@ documents = sa.Table(
     sa.Column("canonical", sa.JSON(none_as_null=True), nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("ack_due_at", UtcDateTime, nullable=True),
     sa.Index(None, "state", "next_attempt_at"),
     sa.Index(None, "partner_id"),
     sa.Index(None, "parent_id"),
@@ -106,8 +107,12 @@ documents = sa.Table(
     sa.Index(None, "group_control"),
     sa.Index(None, "transaction_control"),
     sa.Index(None, "created_at"),
+    sa.Index(None, "ack_due_at"),
 )
-"""One row per document (received file, transaction set, outbound document, ack)."""
+"""One row per document (received file, transaction set, outbound document, ack).
+
+``ack_due_at`` is set on outbound documents the partner must acknowledge (997/999):
+past it, a ``sent`` document becomes ``overdue``."""
 
 events = sa.Table(
     "events",
@@ -173,3 +178,59 @@ audit_log = sa.Table(
     sa.Column("detail", sa.JSON, nullable=False),
 )
 """Who did what to what; append-only."""
+
+open_items = sa.Table(
+    "open_items",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("partner_id", sa.String(64), nullable=False),
+    sa.Column("invoice_number", sa.String(64), nullable=False),
+    sa.Column("po_number", sa.String(64), nullable=True),
+    sa.Column("invoice_date", sa.Date, nullable=False),
+    sa.Column("due_date", sa.Date, nullable=False),
+    sa.Column("amount", sa.Numeric(18, 2), nullable=False),
+    sa.Column("open_amount", sa.Numeric(18, 2), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("discount_percent", sa.Numeric(7, 4), nullable=True),
+    sa.Column("discount_days", sa.Integer, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column(
+        "document_id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("documents.id"),
+        nullable=True,
+    ),
+    sa.Column("erp_invoice_id", sa.String(64), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("partner_id", "invoice_number"),
+    sa.Index(None, "po_number"),
+    sa.Index(None, "status", "due_date"),
+)
+"""Invoices sent to partners and still (or no longer) owed: the cash application's ledger.
+
+``status`` is ``open`` or ``closed``; ``document_id`` is the 810 that carried the invoice."""
+
+erp_cursors = sa.Table(
+    "erp_cursors",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("cursor", sa.String(256), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+"""Where each ERP poll (e.g. posted invoices) got to: an opaque cursor per name."""
+
+as2_messages = sa.Table(
+    "as2_messages",
+    metadata,
+    sa.Column("direction", sa.String(3), primary_key=True),
+    sa.Column("message_id", sa.String(255), primary_key=True),
+    sa.Column("partner_id", sa.String(64), nullable=True),
+    sa.Column("document_id", sa.BigInteger, nullable=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("mic", sa.String(128), nullable=True),
+    sa.Column("mdn", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+"""AS2 messages by direction and Message-ID: status, MIC and the MDN received or sent."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from sqlalchemy.engine import make_url
 from gateway.errors import GatewayError
 from gateway.storage.accounts import AccountsStore
 from gateway.storage.engine import create_engine
+from gateway.storage.ledger import LedgerStore
 from gateway.storage.migrate import head_revision, schema_status
 from gateway.storage.payloads import sha256_hex
 from gateway.storage.records import (
@@ -62,15 +64,37 @@ if TYPE_CHECKING:
 __all__ = ["SchemaOutOfDateError", "Store", "Unit"]
 
 
+RECEIVE_BATCH = 200
+"""Most receipts committed together (see :meth:`Store.receive`)."""
+
+
+@dataclass(slots=True)
+class _Received:
+    data: bytes
+    fields: dict[str, Any]
+    future: asyncio.Future[DocumentRecord] | None = None
+
+
+def _settle(item: _Received, outcome: DocumentRecord | BaseException) -> None:
+    future = item.future
+    if future is None or future.done():  # the caller went away; the row stays stored
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
 class SchemaOutOfDateError(GatewayError):
     """The database schema is behind the code; the message says to run ``o2c db upgrade``."""
 
 
-class Store(AccountsStore):
+class Store(LedgerStore, AccountsStore):
     """See the module docstring. Build with :meth:`open`, end with :meth:`close`.
 
     The API keys, users and audit log methods come from
-    :class:`gateway.storage.accounts.AccountsStore`; transactions from
+    :class:`gateway.storage.accounts.AccountsStore`; open items, ERP cursors and ack
+    deadlines from :class:`gateway.storage.ledger.LedgerStore`; transactions from
     :class:`gateway.storage.base.StoreBase`.
     """
 
@@ -196,30 +220,62 @@ class Store(AccountsStore):
         When this returns the document survives a crash: only then may a channel tell
         the sender it has the file (HTTP 202, SFTP close OK, remote delete).
         """
-        sha = None
-        if not self._payloads_in_db:
-            # Written and fsynced before the transaction, outside the SQLite write lock.
-            sha = await asyncio.to_thread(self._files.write, data)
+        fields: dict[str, Any] = {
+            "direction": direction,
+            "partner_id": partner_id,
+            "channel": channel,
+            "doc_type": doc_type,
+            "format": format,
+            "state": state,
+            "parent_id": parent_id,
+            "filename": filename,
+            "controls": controls,
+            "business_key": business_key,
+            "canonical": None,
+            "message": message,
+            "detail": detail,
+        }
+        if self._active() is not None:  # inside this task's own unit: join it
+            [record] = await self._receive_batch([_Received(data, fields)])
+            return record
+        # Group commit: receipts arriving together share one round of fsyncs and one
+        # transaction; each caller still returns only once its own row has committed.
+        item = _Received(data, fields, asyncio.get_running_loop().create_future())
+        self._receipts.append(item)
+        if self._receiver is None or self._receiver.done():
+            self._receiver = asyncio.create_task(self._commit_receipts(), name="o2c-receive")
+        assert item.future is not None
+        return await asyncio.shield(item.future)
+
+    async def _commit_receipts(self) -> None:
+        while self._receipts:
+            batch = self._receipts[:RECEIVE_BATCH]
+            del self._receipts[:RECEIVE_BATCH]
+            try:
+                records = await self._receive_batch(batch)
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0], exc)
+                    continue
+                for item in batch:  # one bad receipt must not fail its neighbours
+                    try:
+                        [record] = await self._receive_batch([item])
+                    except Exception as one:
+                        _settle(item, one)
+                    else:
+                        _settle(item, record)
+                continue
+            for item, record in zip(batch, records, strict=True):
+                _settle(item, record)
+
+    async def _receive_batch(self, batch: Sequence[_Received]) -> list[DocumentRecord]:
+        """Payloads (fsynced before the rows commit), rows and first events: one unit."""
         async with self.unit() as unit:
-            if sha is None:
-                sha = await self.put_payload(data)
-            return await unit.insert(
-                direction=direction,
-                partner_id=partner_id,
-                channel=channel,
-                doc_type=doc_type,
-                format=format,
-                state=state,
-                payload_sha256=sha,
-                size=len(data),
-                parent_id=parent_id,
-                filename=filename,
-                controls=controls,
-                business_key=business_key,
-                canonical=None,
-                message=message,
-                detail=detail,
-            )
+            shas = await self.put_payloads([item.data for item in batch])
+            return [
+                await unit.insert(payload_sha256=sha, size=len(item.data), **item.fields)
+                for item, sha in zip(batch, shas, strict=True)
+            ]
 
     # -- work -----------------------------------------------------------------------------
     async def claim(

@@ -20,7 +20,9 @@ async def test_fresh_database_upgrades_to_head(database_url: str) -> None:
     before = await status(database_url)
     assert before.current is None and not before.up_to_date
 
-    assert await upgrade(database_url) == [head_revision()]
+    applied = await upgrade(database_url)
+    assert applied[0] == "0001" and applied[-1] == head_revision()  # every revision, oldest first
+    assert len(set(applied)) == len(applied)
 
     after = await status(database_url)
     assert after.current == head_revision() == after.head and after.up_to_date

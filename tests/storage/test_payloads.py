@@ -61,11 +61,11 @@ async def test_payload_file_is_fsynced_before_the_row_commits(
 async def test_payload_written_before_the_row(
     store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A payload write that fails leaves no document behind.
-    def broken(self: PayloadFiles, data: bytes) -> str:
+    # A payload write that fails (the file, or its fsync at commit) leaves no document.
+    def broken(self: PayloadFiles, *args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(PayloadFiles, "write", broken)
+    monkeypatch.setattr(PayloadFiles, "publish", broken)
     with pytest.raises(OSError, match="No space"):
         await store.receive(b"lost", partner_id="acme", channel="http")
     assert await store.count_by_state() == {}
@@ -130,3 +130,27 @@ async def test_put_payloads_outside_a_unit(store: Store) -> None:
     shas = await store.put_payloads(datas)
     assert shas == [hashlib.sha256(d).hexdigest() for d in datas]
     assert [await store.get_payload(sha) for sha in shas] == datas
+
+
+async def test_concurrent_receipts_commit_together_and_one_bad_one_fails_alone(
+    store: Store,
+) -> None:
+    import asyncio
+
+    async def good(n: int) -> int:
+        record = await store.receive(f"doc {n}".encode(), partner_id="acme", channel="http")
+        return record.id
+
+    async def bad() -> None:
+        # event details are JSON: this one cannot be written, so its receipt fails
+        await store.receive(b"bad", partner_id="acme", channel="http", detail={"x": object()})
+
+    results = await asyncio.gather(*(good(n) for n in range(40)), bad(), return_exceptions=True)
+    ids = list(results[:40])
+    assert all(isinstance(i, int) for i in ids) and len(set(ids)) == 40
+    assert isinstance(results[40], Exception)
+    assert await store.count_by_state() == {("acme", "in", "received"): 40}
+    for doc_id, n in zip(ids, range(40), strict=True):
+        doc = await store.get(doc_id)  # type: ignore[arg-type]
+        assert doc is not None
+        assert await store.get_payload(doc.payload_sha256) == f"doc {n}".encode()
