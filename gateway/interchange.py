@@ -111,6 +111,9 @@ class X12Settings(BaseModel):
     """Send a TA1 for every interchange received (else only when ISA14 asks or on errors)."""
     duplicate_window_days: int = Field(default=30, ge=0, le=3650)
     """An ISA13 seen again from this partner within this many days is a duplicate."""
+    ack_deadline_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    """Hours after we queue an 810 or 855 by which the partner's 997/999 must be back;
+    past it the document is marked overdue and an alert goes out."""
     invoice: X12Document | None = Field(default=None, alias="810")
     remittance: X12Document | None = Field(default=None, alias="820")
     order: X12Document | None = Field(default=None, alias="850")

@@ -15,15 +15,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
 from gateway.storage.records import Principal
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from gateway.channels import Channel
-    from gateway.model import PurchaseOrder
+    from gateway.model import Invoice, PurchaseOrder
     from gateway.partners import PartnerProfile, PartnerRegistry
     from gateway.settings import Settings
     from gateway.storage import DocumentRecord, Store
@@ -100,6 +102,43 @@ class ErpConnector(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+        ...
+
+
+class PostedInvoiceRecord(Protocol):
+    """One invoice the ERP has posted: whose it is, the ERP's id, the canonical invoice."""
+
+    @property
+    def partner_id(self) -> str | None:
+        """The gateway partner the invoice's customer is (None: not a trading partner)."""
+        ...
+
+    @property
+    def erp_invoice_id(self) -> str:
+        """The ERP's own id of the invoice."""
+        ...
+
+    @property
+    def invoice(self) -> Invoice:
+        """The invoice as a canonical model."""
+        ...
+
+
+@runtime_checkable
+class InvoiceSource(Protocol):
+    """An ERP connector that can list the invoices it posted (optional for connectors).
+
+    The gateway polls it and sends each invoice to its partner as an 810 exactly once:
+    the cursor is stored with the 810s of the page it ends, in one transaction.
+    """
+
+    async def invoices_since(
+        self, cursor: str | None, *, limit: int = 100
+    ) -> tuple[Sequence[PostedInvoiceRecord], str]:
+        """Invoices posted after ``cursor`` (None: from the start) and the next cursor.
+
+        Oldest first. Raises ``TransientDeliveryError`` when the ERP cannot be reached.
+        """
         ...
 
 

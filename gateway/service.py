@@ -27,6 +27,7 @@ from aiohttp import web
 from gateway.errors import ConfigError
 from gateway.partners import PartnerRegistry
 from gateway.pipeline.alerts import WebhookAlerts
+from gateway.pipeline.erp_flow import erp_services
 from gateway.pipeline.receiver import PipelineReceiver
 from gateway.pipeline.worker import Worker
 from gateway.ports import GatewayContext, Service, load_adapters
@@ -126,6 +127,10 @@ async def _start_workers(
     erp: ErpConnector = await factory(ctx, erp_settings)
     stack.push_async_callback(erp.close)
     alerts = await stack.enter_async_context(WebhookAlerts.from_settings(settings))
+    for service_name, service in erp_services(ctx, erp, alerts).items():
+        await service.start()  # invoice poller, overdue acks: stopped before the ERP closes
+        stack.push_async_callback(service.stop)
+        running.services[service_name] = service
     transports = {kind: make(ctx) for kind, make in adapters.transports.items()}
     host = socket.gethostname()
     tasks: list[asyncio.Task[None]] = []
@@ -157,10 +162,10 @@ async def _start_workers(
 async def _start_http(ctx: GatewayContext, adapters: AdapterRegistry, stack: AsyncExitStack) -> str:
     settings = ctx.settings
     app = create_app(ctx, routes=adapters.routes)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10)
     await runner.setup()
     stack.push_async_callback(runner.cleanup)
-    site = web.TCPSite(runner, settings.http_host, settings.http_port, shutdown_timeout=10)
+    site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
     port = settings.http_port
     server = getattr(site, "_server", None)

@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     """Where alerts (parked failures, duplicates) are posted; None logs them only."""
     webhook_secret: SecretName | None = None
     """Name of the secret that signs alerts (``X-O2C-Signature: sha256=<hmac>``)."""
+    invoice_poll_seconds: float = Field(default=30.0, gt=0)
+    """How often posted invoices are fetched from an ERP connector that lists them."""
+    invoice_page_size: int = Field(default=100, ge=1, le=1000)
+    """Invoices fetched per ERP call (and sent per transaction)."""
+    ack_check_seconds: float = Field(default=60.0, gt=0)
+    """How often sent documents whose 997/999 is past due are marked ``overdue``."""
     erp: dict[str, Any] = Field(default_factory=lambda: {"connector": "folder", "path": "erp"})
     """The ERP connector: ``connector`` names it (``memory``, ``folder``...); the other
     keys are its settings (``folder``: ``path``, relative to ``data_dir`` unless absolute)."""

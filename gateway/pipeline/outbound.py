@@ -74,8 +74,12 @@ def render(
     usage_indicator: str = "P",
     mapper: OutboundMapper | None = None,
     mappings_dir: Path | None = None,
+    application_ids: tuple[str, str] | None = None,
 ) -> WrittenInterchange:
     """Write one canonical document as an X12 interchange.
+
+    ``application_ids`` are GS02 and GS03 (our GS id, the partner's GS code) when they
+    differ from the ISA ids, which they default to.
 
     ``mapper`` is a partner's outbound mapping (``PartnerMappings.outbound_for``); by
     default the base mapping ``x12/<set>/out-<version>.yaml`` under ``mappings_dir``
@@ -100,10 +104,11 @@ def render(
     if gs_version not in ISA_VERSIONS:
         raise UsageError(f"cannot write version {gs_version!r}: use 004010 or 005010")
     body = mapper(document, version=gs_version)
+    gs_sender, gs_receiver = application_ids or (sender[1], receiver[1])
     group = OutboundGroup(
         functional_id=body.functional_id,
-        sender=sender[1],
-        receiver=receiver[1],
+        sender=gs_sender,
+        receiver=gs_receiver,
         version=gs_version,
         sets=[TransactionBody(body.transaction_set, body.segments)],
     )

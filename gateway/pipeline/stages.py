@@ -28,8 +28,10 @@ from pydantic import ValidationError
 
 from gateway.errors import DocumentError, MappingError, PermanentDeliveryError, UsageError
 from gateway.model import DOCUMENT_ADAPTER, FunctionalAck, PurchaseOrder, parse_document
+from gateway.pipeline.acktracking import ack_errors, describe_ack_errors, set_ack_of
 from gateway.pipeline.context import log_extra
 from gateway.pipeline.inbound_x12 import process_interchange
+from gateway.pipeline.order_acks import plan_order_ack
 from gateway.pipeline.outcomes import business_key
 from gateway.storage import DocumentQuery, State
 from gateway.xmldocs import parse_xml
@@ -158,10 +160,13 @@ async def deliver(sc: StageContext, doc: DocumentRecord) -> Write:
             "status": result.status,
         }
         log.info("order delivered", extra=log_extra(doc, erp_order_id=result.erp_order_id))
+        order_ack = await plan_order_ack(sc, doc, document, result)
 
         async def delivered(unit: Unit) -> None:
             await unit.event(doc.id, "delivery", message, detail)
             await unit.set_state(doc.id, State.DELIVERED, message, detail=detail)
+            if order_ack is not None:  # the 855 commits with the delivery, or neither does
+                await order_ack.write(sc, unit, doc.id)
 
         return delivered
     if isinstance(document, FunctionalAck):
@@ -232,11 +237,15 @@ async def _settle(
     status = statuses.get((out.doc_type, out.controls.transaction_control or ""))
     status = status or ack.group_status
     state = State.ACCEPTED if status in ("A", "E", "P") else State.REJECTED
+    set_ack = set_ack_of(ack, out.doc_type, out.controls.transaction_control)
+    codes = describe_ack_errors(ack, set_ack)
+    message = f"{ack.ack_type} from the partner (document #{doc.id}) says {status}"
     await unit.set_state(
         out.id,
         state,
-        f"{ack.ack_type} from the partner (document #{doc.id}) says {status}",
-        detail={"ack_id": doc.id, "status": status},
+        message + (f": {codes}" if codes and status != "A" else ""),
+        detail={"ack_id": doc.id, "status": status, **ack_errors(ack, set_ack)},
+        error=(codes or status) if state == State.REJECTED else None,
     )
 
 
