@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 
 # Debian packages the tests need. Add names here (e.g. openssh-server openssh-client chromium);
 # `make system-deps` installs the missing ones when run as root.
-SYSTEM_PACKAGES := openssh-client openssh-server
+SYSTEM_PACKAGES := openssh-client openssh-server chromium openssl
 
 .PHONY: help install system-deps services lint test run bench clean
 
@@ -83,9 +83,11 @@ run: $(STAMP) ## bootstrap, then start the gateway on SQLite with the example pa
 	echo "   Ctrl-C stops the gateway."; \
 	exec $(BIN)/o2c serve --log-format text
 
-bench: $(STAMP) ## run the benchmarks (X12 engine, then the pipeline end to end)
+bench: $(STAMP) ## run the benchmarks: X12 engine, pipeline end to end, cash application, DSO
 	$(BIN)/python -m benchmarks.x12_engine
 	$(BIN)/python -m benchmarks.pipeline
+	$(BIN)/python -m benchmarks.cash
+	$(BIN)/python -m benchmarks.dso
 
 clean: ## remove .venv, caches and build output (the next make starts from nothing)
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache

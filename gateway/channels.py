@@ -154,10 +154,37 @@ class As2Channel(BaseModel):
     """PEM certificate of the partner: we encrypt to it and verify its signatures."""
     our_key_secret: SecretName
     """Name of the secret holding our PEM private key (signing, decrypting)."""
+    our_certificate: RelativePath | None = None
+    """PEM certificate of our key, when the secret holds only the key (relative to the
+    partners directory); the partner verifies our signatures with it."""
     mdn: Literal["sync", "async", "none"] = "sync"
+    """Outbound: the receipt we ask for. Inbound: the partner's message asks for its own."""
     mdn_signed: bool = True
+    """Outbound: ask for a signed MDN (and refuse an unsigned one)."""
     sign: bool = True
+    """Outbound: we sign. Inbound: the partner must sign (unsigned messages are refused)."""
     encrypt: bool = True
+    """Outbound: we encrypt. Inbound: the partner must encrypt."""
+    compress: bool = False
+    """Outbound: compress before signing (RFC 5402); inbound compression is always accepted."""
+    encryption: Literal["aes_256_cbc", "aes_192_cbc", "aes_128_cbc", "tripledes_192_cbc"] = (
+        "aes_256_cbc"
+    )
+    """Outbound content encryption; 3DES only for a partner that cannot do AES."""
+    digest: Literal["sha256", "sha384", "sha512", "sha1"] = "sha256"
+    """Outbound signature digest, also the MIC algorithm we ask for in a signed MDN."""
+    content_type: Literal[
+        "application/octet-stream", "application/edi-x12", "application/edifact", "application/xml"
+    ] = "application/octet-stream"
+    """Outbound MIME type of the payload. octet-stream goes with binary transfer encoding,
+    so the partner gets our bytes exactly; the others go as 7bit, where pyas2lib turns
+    bare LF line ends into CRLF (harmless for X12 and XML, but not byte-exact)."""
+    async_mdn_url: HttpUrl | None = None
+    """Outbound with ``mdn: async``: our public AS2 URL (``https://.../as2``), where the
+    partner posts its MDN."""
+    async_mdn_timeout_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    """Outbound with ``mdn: async``: after this long without an MDN the send counts as
+    failed and is retried."""
 
 
 class FolderChannel(BaseModel):

@@ -27,6 +27,7 @@ from gateway.web.responses import (
     error_middleware,
     metrics_middleware,
 )
+from gateway.web.ui.mount import install_ui
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -57,11 +58,17 @@ async def metrics_view(request: web.Request) -> web.Response:
 
 
 def app_routes(app: web.Application) -> list[tuple[str, str]]:
-    """``(method, path pattern)`` of every route of ``app`` (HEAD twins of GETs left out)."""
+    """``(method, path pattern)`` of every API route of ``app``.
+
+    HEAD twins of GETs are left out, and so are the browser pages under ``/ui`` (a
+    sub-application with its own session auth, not part of the API description).
+    """
     return [
         (route.method, route.resource.canonical)
         for route in app.router.routes()
-        if route.resource is not None and route.method != "HEAD"
+        if route.resource is not None
+        and route.method != "HEAD"
+        and not route.resource.canonical.startswith("/ui")
     ]
 
 
@@ -103,6 +110,7 @@ def create_app(
     app.router.add_get("/metrics", metrics_view)
     app.router.add_get("/api/openapi.json", openapi_view)
     api.add_routes(app)
+    install_ui(app, ctx)
     for install in routes:
         install(app, ctx)
     return app

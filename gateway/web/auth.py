@@ -1,27 +1,45 @@
-"""API authentication and authorisation: bearer keys, roles, partner isolation.
+"""Authentication and authorisation: bearer keys, browser sessions, roles, partner isolation.
 
-Every route needs ``Authorization: Bearer KEY`` except those in :data:`PUBLIC_PATHS`.
+Every route needs ``Authorization: Bearer KEY`` except those in :data:`PUBLIC_PATHS`
+and the browser pages under :data:`BROWSER_PREFIX`, which :func:`session_middleware`
+authenticates with a session cookie instead (see :mod:`gateway.web.ui.sessions`).
 The key is checked with ``Store.verify_api_key``; the caller's :class:`Principal`
 is then in ``request[PRINCIPAL]`` (read it with :func:`principal_of`). A missing,
 unknown or revoked key gets 401 with ``WWW-Authenticate: Bearer``. A partner key
 sees only its own partner's documents: another partner's document answers 404,
 exactly as a missing one, so ids cannot be probed.
 
-Imports aiohttp, storage records and :mod:`gateway.web.responses`.
+Browser pages: without a live session a page redirects to the sign-in form; every
+request with a method other than GET/HEAD/OPTIONS must carry the session's CSRF token
+(the sign-in form its signed double-submit token) and, when the browser sends an
+``Origin``, come from this host; otherwise 403.
+
+Imports aiohttp, storage records, :mod:`gateway.web.responses` and
+:mod:`gateway.web.ui.sessions`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from aiohttp import web
+from yarl import URL
 
 from gateway.errors import ConfigError
 from gateway.ports import PRINCIPAL
 from gateway.storage.records import Principal
 from gateway.web.responses import CONTEXT, api_error
+from gateway.web.ui.sessions import (
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    Session,
+    SessionStore,
+)
 
 if TYPE_CHECKING:
     from gateway.ports import GatewayContext
@@ -31,9 +49,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-PUBLIC_PATHS: frozenset[str] = frozenset({"/healthz", "/metrics", "/api/openapi.json"})
+PUBLIC_PATHS: frozenset[str] = frozenset({"/healthz", "/metrics", "/api/openapi.json", "/as2"})
 """Paths served without a key: health for load balancers, metrics for Prometheus
 (like most exporters; keep the port off the internet), the API description."""
+
+BROWSER_PREFIX = "/ui"
+"""Browser pages live under this prefix; they authenticate by session cookie."""
+LOGIN_PATH = BROWSER_PREFIX + "/login"
+STATIC_PREFIX = BROWSER_PREFIX + "/static/"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 READERS: tuple[Role, ...] = ("admin", "operator", "viewer", "partner")
 """Roles that may read documents (partner keys only their own)."""
@@ -62,7 +86,7 @@ def bearer_key(request: web.Request) -> str | None:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Authenticate every request outside :data:`PUBLIC_PATHS`."""
-    if request.path in PUBLIC_PATHS:
+    if request.path in PUBLIC_PATHS or is_browser_path(request.path):
         return await handler(request)
     key = bearer_key(request)
     if key is None:
@@ -131,3 +155,77 @@ def require_role(request: web.Request, roles: tuple[Role, ...]) -> Principal:
 def may_see(principal: Principal, doc: DocumentRecord) -> bool:
     """Whether ``principal`` may see ``doc``: partner keys only their partner's."""
     return principal.role != "partner" or doc.partner_id == principal.partner_id
+
+
+SESSIONS = web.AppKey("ui_sessions", SessionStore)
+"""The browser sessions (put on the app by :func:`gateway.web.ui.mount.install_ui`)."""
+SESSION = web.RequestKey("ui_session", Session)
+"""The session of a signed-in browser request."""
+
+
+def is_browser_path(path: str) -> bool:
+    """Whether ``path`` is a browser page (session auth), not an API route (bearer keys)."""
+    return path == BROWSER_PREFIX or path.startswith(BROWSER_PREFIX + "/")
+
+
+def _open_to_all(path: str) -> bool:
+    return path == LOGIN_PATH or path.startswith(STATIC_PREFIX)
+
+
+def _forbidden(message: str) -> web.HTTPException:
+    return web.HTTPForbidden(text=message)
+
+
+async def _check_csrf(
+    request: web.Request, sessions: SessionStore, session: Session | None
+) -> None:
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        log.warning("refused a cross-origin form post", extra={"path": request.path})
+        raise _forbidden("this form was posted from another site")
+    form = await request.post()
+    sent = form.get(CSRF_FIELD)
+    token = sent if isinstance(sent, str) else request.headers.get("X-CSRF-Token")
+    if request.path == LOGIN_PATH:
+        ok = sessions.login_token_ok(token, request.cookies.get(LOGIN_COOKIE))
+    elif session is None or token is None:
+        ok = False
+    else:
+        ok = hmac.compare_digest(token, session.csrf_token)
+    if not ok:
+        log.warning("refused a form post without a valid CSRF token", extra={"path": request.path})
+        raise _forbidden(
+            "the form's security token is missing or out of date: reload the page and try again"
+        )
+
+
+def login_redirect(request: web.Request) -> web.HTTPException:
+    """A 303 to the sign-in form that comes back to this page (GET) afterwards."""
+    back = request.path_qs if request.method == "GET" else BROWSER_PREFIX + "/"
+    return web.HTTPSeeOther(URL(LOGIN_PATH).with_query(next=back))
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate a browser page by its session cookie; check CSRF on every post."""
+    sessions = request.config_dict[SESSIONS]
+    session = sessions.get(request.cookies.get(SESSION_COOKIE))
+    if session is not None:
+        request[SESSION] = session
+        request[PRINCIPAL] = session.principal
+    elif not _open_to_all(request.path):
+        raise login_redirect(request)
+    if request.method not in SAFE_METHODS:
+        await _check_csrf(request, sessions, session)
+    return await handler(request)
+
+
+def require_browser_role(request: web.Request, roles: tuple[Role, ...]) -> Principal:
+    """The signed-in person, when their role is one of ``roles``; else 403 (a page)."""
+    principal = principal_of(request)
+    if principal.role not in roles:
+        raise _forbidden(
+            f"your role ({principal.role}) may not open this page; it needs one of "
+            f"{', '.join(roles)}"
+        )
+    return principal

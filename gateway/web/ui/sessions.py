@@ -1,0 +1,221 @@
+"""Browser sessions, CSRF tokens and login throttling for the web UI.
+
+A session lives in this process's memory (:class:`SessionStore`); the browser holds
+only its random id, signed with HMAC-SHA256 (``<id>.<signature>``), in an HttpOnly,
+SameSite=Strict cookie. A session ends at logout, after :attr:`SessionPolicy.lifetime`
+from login, or after :attr:`SessionPolicy.idle` without a request. Each session has
+its own CSRF token, which every form posts back.
+
+Limitation: sessions are not shared between processes and do not survive a restart
+(a person signs in again). Run the web role in one process, or put sticky sessions in
+front of several. The signing key is the secret ``UI_SESSION_KEY``; without it a random
+key is made per process (logged as a warning), which ends every session at restart.
+
+The sign-in form, shown before any session exists, is protected by a signed
+double-submit token (:meth:`SessionStore.login_token`).
+
+Imports only the standard library and storage records.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from gateway.storage.records import Principal
+
+SESSION_COOKIE = "o2c_session"
+LOGIN_COOKIE = "o2c_login"
+_MAX_TRACKED = 10_000
+CSRF_FIELD = "csrf_token"
+"""The form field (or ``X-CSRF-Token`` header) that carries the CSRF token."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """How long sessions last and how many failed sign-ins are tolerated.
+
+    Attributes:
+        lifetime: seconds from sign-in after which a session ends regardless.
+        idle: seconds without a request after which a session ends.
+        user_failures: failed sign-ins per user name allowed within ``window``.
+        address_failures: failed sign-ins per client address allowed within ``window``.
+        window: seconds over which failed sign-ins are counted.
+        secure_cookies: mark cookies ``Secure``: True always, False never, None when
+            the request came over https.
+    """
+
+    lifetime: float = 8 * 3600.0
+    idle: float = 30 * 60.0
+    user_failures: int = 5
+    address_failures: int = 20
+    window: float = 15 * 60.0
+    secure_cookies: bool | None = None
+
+
+@dataclass(slots=True)
+class Session:
+    """One signed-in browser: who, its CSRF token, when it started and was last used."""
+
+    id: str
+    principal: Principal
+    csrf_token: str
+    started: float
+    last_seen: float
+    notices: list[str] = field(default_factory=list)
+    """Messages to show on the next page (``flash`` messages), then dropped."""
+
+    def take_notices(self) -> list[str]:
+        """The pending notices, which are then cleared."""
+        taken, self.notices = self.notices, []
+        return taken
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+class SessionStore:
+    """In-process sessions keyed by random id; cookies carry the id with an HMAC."""
+
+    def __init__(
+        self,
+        key: bytes,
+        policy: SessionPolicy | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.policy = policy or SessionPolicy()
+        self.clock = clock
+        self._key = key
+        self._sessions: dict[str, Session] = {}
+
+    def _sign(self, purpose: str, value: str) -> str:
+        mac = hmac.new(self._key, f"{purpose}:{value}".encode(), hashlib.sha256)
+        return _b64(mac.digest())
+
+    def _unsign(self, purpose: str, signed: str | None) -> str | None:
+        if not signed or len(signed) > 200:
+            return None
+        value, _, signature = signed.rpartition(".")
+        if not value or not hmac.compare_digest(signature, self._sign(purpose, value)):
+            return None
+        return value
+
+    def create(self, principal: Principal) -> tuple[Session, str]:
+        """A new session for ``principal``; returns it with its cookie value."""
+        self._purge()
+        now = self.clock()
+        session = Session(
+            id=secrets.token_urlsafe(32),
+            principal=principal,
+            csrf_token=secrets.token_urlsafe(32),
+            started=now,
+            last_seen=now,
+        )
+        self._sessions[session.id] = session
+        return session, f"{session.id}.{self._sign('session', session.id)}"
+
+    def get(self, cookie: str | None) -> Session | None:
+        """The live session a cookie names (its idle clock restarts), or None."""
+        session_id = self._unsign("session", cookie)
+        if session_id is None:
+            return None
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None
+        now = self.clock()
+        if self._expired(session, now):
+            del self._sessions[session_id]
+            return None
+        session.last_seen = now
+        return session
+
+    def drop(self, session: Session) -> None:
+        """End a session (logout)."""
+        self._sessions.pop(session.id, None)
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def _expired(self, session: Session, now: float) -> bool:
+        return (
+            now - session.started > self.policy.lifetime
+            or now - session.last_seen > self.policy.idle
+        )
+
+    def _purge(self) -> None:
+        now = self.clock()
+        for session_id in [k for k, s in self._sessions.items() if self._expired(s, now)]:
+            del self._sessions[session_id]
+
+    def login_token(self) -> tuple[str, str]:
+        """A fresh sign-in CSRF token: ``(form value, cookie value)``."""
+        token = secrets.token_urlsafe(24)
+        return token, f"{token}.{self._sign('login', token)}"
+
+    def login_token_ok(self, form_value: str | None, cookie: str | None) -> bool:
+        """Whether the sign-in form's token matches its signed cookie."""
+        token = self._unsign("login", cookie)
+        return (
+            token is not None and form_value is not None and hmac.compare_digest(token, form_value)
+        )
+
+
+class LoginThrottle:
+    """Counts failed sign-ins per user name and per client address in a sliding window."""
+
+    def __init__(self, policy: SessionPolicy, *, clock: Callable[[], float] = time.time) -> None:
+        self.policy = policy
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str) -> deque[float]:
+        failures = self._failures.get(key)
+        if failures is None:
+            return deque()
+        horizon = self.clock() - self.policy.window
+        while failures and failures[0] <= horizon:
+            failures.popleft()
+        if not failures:
+            del self._failures[key]
+        return failures
+
+    def _keys(self, username: str, address: str) -> tuple[tuple[str, int], tuple[str, int]]:
+        return (
+            (f"user:{username.casefold()}", self.policy.user_failures),
+            (f"addr:{address}", self.policy.address_failures),
+        )
+
+    def retry_after(self, username: str, address: str) -> float:
+        """Seconds until another attempt is allowed; 0 when it is allowed now."""
+        wait = 0.0
+        for key, limit in self._keys(username, address):
+            failures = self._recent(key)
+            if len(failures) >= limit:
+                wait = max(wait, failures[0] + self.policy.window - self.clock())
+        return max(wait, 0.0)
+
+    def failed(self, username: str, address: str) -> None:
+        """Record a failed sign-in."""
+        now = self.clock()
+        if len(self._failures) >= _MAX_TRACKED:
+            # Many names tried at once: forget those whose failures are all past the window.
+            horizon = now - self.policy.window
+            for key in [k for k, v in self._failures.items() if not v or v[-1] <= horizon]:
+                del self._failures[key]
+        for key, _ in self._keys(username, address):
+            self._failures.setdefault(key, deque()).append(now)
+
+    def succeeded(self, username: str) -> None:
+        """Forget the user name's failures (the address keeps its count)."""
+        self._failures.pop(f"user:{username.casefold()}", None)
