@@ -41,14 +41,17 @@ import aiohttp
 from adapters import as2_records as records
 from adapters.as2_inbound import install_routes, raw_message
 from adapters.as2_mdn import As2Runtime, MdnCourier, mdn_status
+from adapters.as2_profiles import expiring_certificates
 from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
+from gateway.ports import CertificateExpiry
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from gateway.channels import As2Channel, Channel
-    from gateway.partners import PartnerProfile
+    from gateway.partners import PartnerProfile, PartnerRegistry
     from gateway.ports import AdapterRegistry, GatewayContext
+    from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +210,16 @@ class As2Transport:
             )
 
 
+def certificates(
+    partners: PartnerRegistry, settings: Settings, within_days: int
+) -> list[CertificateExpiry]:
+    """The AS2 agreements' certificates expiring within ``within_days`` (for the core)."""
+    return [
+        CertificateExpiry(n.partner_id, n.direction, n.owner, n.days_left, n.describe())
+        for n in expiring_certificates(partners, settings, within_days=within_days)
+    ]
+
+
 def register(registry: AdapterRegistry) -> None:
     """Add ``POST /as2``, the ``as2`` transport and the ``as2_mdn`` service (role ``api``).
 
@@ -227,6 +240,7 @@ def register(registry: AdapterRegistry) -> None:
             for c in (p.channels.inbound, p.channels.outbound)
         )
 
+    registry.add_certificates(certificates)
     registry.add_routes(lambda app, ctx: install_routes(app, runtime(ctx)))
     registry.add_transport("as2", lambda ctx: As2Transport(runtime(ctx)))
     registry.add_service(

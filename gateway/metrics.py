@@ -21,13 +21,25 @@ Imports only the standard library, prometheus-client and (for types) storage.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from gateway.storage import Store
+
+
+class Certificate(Protocol):
+    """What the metrics read of a certificate (``gateway.ports.CertificateExpiry``)."""
+
+    partner_id: str
+    direction: str
+    owner: str
+    days_left: int
+
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 """The ``Content-Type`` of :meth:`GatewayMetrics.render`'s output."""
@@ -51,6 +63,12 @@ class GatewayMetrics:
         )
         self.queue_depth = Gauge(
             "o2c_queue_depth", "Documents in a work state and due now", registry=self.registry
+        )
+        self.certificate_days = Gauge(
+            "o2c_certificate_days_left",
+            "Days until a certificate of a partner agreement expires (negative: expired)",
+            ["partner", "direction", "owner"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "o2c_processing_seconds",
@@ -99,6 +117,14 @@ class GatewayMetrics:
         ):
             self.documents.labels(partner or "", direction, str(state)).set(count)
         self.queue_depth.set(depth)
+
+    def set_certificates(self, certificates: Iterable[Certificate]) -> None:
+        """Show each agreement certificate's days left (alert on it below 30)."""
+        self.certificate_days.clear()
+        for cert in certificates:
+            self.certificate_days.labels(cert.partner_id, cert.direction, cert.owner).set(
+                cert.days_left
+            )
 
     def observe_http(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request; ``route`` is the route's pattern, not the raw path."""

@@ -168,6 +168,24 @@ class Service(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class CertificateExpiry:
+    """A certificate a partner agreement uses, and how many days it has left."""
+
+    partner_id: str
+    direction: str
+    owner: str
+    """``partner`` (theirs) or ``ours``."""
+    days_left: int
+    description: str
+    """One line for people: which certificate, where it is, when it expires."""
+
+
+CertificateSource = Callable[["PartnerRegistry", "Settings", int], "list[CertificateExpiry]"]
+"""``source(partners, settings, within_days)``: certificates expiring within that many days."""
+EXPIRY_WARNING_DAYS = 30
+"""Certificates expiring sooner than this are problems in ``o2c partners check``."""
+
 RouteInstaller = Callable[[Any, GatewayContext], None]
 """``install(app, ctx)``: adds routes to the aiohttp application."""
 ServiceFactory = Callable[[GatewayContext], Service | None]
@@ -184,6 +202,7 @@ class AdapterRegistry:
     services: dict[str, tuple[str, ServiceFactory]] = field(default_factory=dict)
     routes: list[RouteInstaller] = field(default_factory=list)
     erps: dict[str, ErpFactory] = field(default_factory=dict)
+    certificates: list[CertificateSource] = field(default_factory=list)
 
     def add_transport(self, kind: str, factory: Callable[[GatewayContext], Transport]) -> None:
         """Serve outbound channels of ``kind`` (``folder``, ``sftp_hosted``, ``http``...)."""
@@ -196,6 +215,16 @@ class AdapterRegistry:
     def add_routes(self, install: RouteInstaller) -> None:
         """Add HTTP routes to the app of the ``api`` role."""
         self.routes.append(install)
+
+    def add_certificates(self, source: CertificateSource) -> None:
+        """Report the certificates partner agreements use (checks and ``/metrics``)."""
+        self.certificates.append(source)
+
+    def expiring(
+        self, partners: PartnerRegistry, settings: Settings, within_days: int
+    ) -> list[CertificateExpiry]:
+        """Every source's certificates that expire within ``within_days``."""
+        return [c for source in self.certificates for c in source(partners, settings, within_days)]
 
     def add_erp(self, name: str, factory: ErpFactory) -> None:
         """Offer an ERP connector under ``name`` (``memory``, ``folder``, ``tryton``...)."""

@@ -161,7 +161,7 @@ async def _start_workers(
 
 async def _start_http(ctx: GatewayContext, adapters: AdapterRegistry, stack: AsyncExitStack) -> str:
     settings = ctx.settings
-    app = create_app(ctx, routes=adapters.routes)
+    app = create_app(ctx, routes=adapters.routes, certificates=adapters.certificates)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10)
     await runner.setup()
     stack.push_async_callback(runner.cleanup)

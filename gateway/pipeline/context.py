@@ -9,13 +9,14 @@ Must not import ``gateway.web``, ``gateway.cli`` or any adapter.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gateway.pipeline.routing import PartnerMappings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
     from contextlib import AbstractAsyncContextManager
 
     from gateway.partners import PartnerProfile, PartnerRegistry
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
     from gateway.ports import ErpConnector, Transport
     from gateway.settings import Settings
     from gateway.storage import DocumentRecord, Store, Unit
+
+
+Write = Callable[["Unit"], Awaitable[None]]
+"""The storage writes that finish a stage, run inside a unit the caller opens."""
 
 
 def utc_now() -> dt.datetime:

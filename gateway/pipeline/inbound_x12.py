@@ -43,7 +43,7 @@ from gateway.storage import Controls, State
 
 if TYPE_CHECKING:
     from gateway.partners import PartnerProfile
-    from gateway.pipeline.context import StageContext
+    from gateway.pipeline.context import StageContext, Write
     from gateway.pipeline.outcomes import SetOutcome, Translation
     from gateway.pipeline.receiver import IsaHeader
     from gateway.storage import DocumentRecord, Unit
@@ -56,28 +56,34 @@ _ACCEPTED = frozenset({"A", "E"})
 
 
 # -- the stage -----------------------------------------------------------------------------
-async def process_interchange(sc: StageContext, doc: DocumentRecord) -> None:
-    """Process one received X12 file; see the module docstring."""
+async def process_interchange(sc: StageContext, doc: DocumentRecord) -> Write | None:
+    """Process one received X12 file; see the module docstring.
+
+    A refused file or a duplicate is recorded here; otherwise the file's writes (its
+    sets, its replies with their control numbers, its end state) are returned for the
+    worker to commit with the rest of its batch in one transaction.
+    """
     data = await sc.store.get_payload(doc.payload_sha256)
     isa = read_isa(data)
     partner, problem = _partner_of(sc, doc, isa)
     if partner is None or problem is not None:
         await _reject_file(sc, doc, problem or "no partner")
-        return
+        return None
     if isa is not None and await _duplicate(sc, doc, isa, partner):
-        return
+        return None
     mapper_for = sc.mappings(partner).mapper_for
     translation = await asyncio.to_thread(translate_file, data, mapper_for)
     children = await sc.store.children(doc.id)
     old_acks = [c for c in children if c.direction == "out" and c.doc_type in ACK_DOC_TYPES]
     now = sc.clock()
-    replies: list[list[Reply]] = []
-    if not old_acks:
-        for ir in translation.interchanges:
-            replies.append(await build_replies(sc.store, ir, partner, now=now))
-    parked: list[tuple[int, str]] = []
-    async with sc.unit(doc) as unit:
-        # inside the unit: the payloads are fsynced together just before the rows commit
+
+    async def write(unit: Unit) -> None:
+        replies: list[list[Reply]] = []
+        if not old_acks:
+            for ir in translation.interchanges:
+                # inside the unit: the counters are reserved in the batch's transaction
+                replies.append(await build_replies(sc.store, ir, partner, now=now))
+        # the payloads are fsynced together just before the rows commit
         flat = [r for rs in replies for r in rs]
         digests = await sc.store.put_payloads([r.written.data for r in flat])
         shas = {id(r): sha for r, sha in zip(flat, digests, strict=True)}
@@ -87,6 +93,7 @@ async def process_interchange(sc: StageContext, doc: DocumentRecord) -> None:
         ]
         existing = {_key(c.controls, c.doc_type): c for c in children if c.direction == "in"}
         writer = _SetWriter(unit, doc, partner, ack_docs, old_acks)
+        parked: list[tuple[int, str]] = []
         for outcome in translation.sets:
             failed = await writer.record(
                 outcome, existing.get(_key(outcome.controls, outcome.code))
@@ -95,11 +102,16 @@ async def process_interchange(sc: StageContext, doc: DocumentRecord) -> None:
                 parked.append(failed)
         state, message = _file_outcome(translation, writer, ack_docs, old_acks)
         await unit.set_state(doc.id, state, message, detail=writer.summary())
-    log.info("interchange processed: %s", state, extra=log_extra(doc, sets=len(translation.sets)))
-    for child_id, message in parked:
-        child = await sc.store.get(child_id)
-        if child is not None:
-            await sc.alert("failed", child, message)
+        log.info(
+            "interchange processed: %s", state, extra=log_extra(doc, sets=len(translation.sets))
+        )
+        # Alerted as the batch is written: should its commit fail, the file is processed
+        # again and the alert repeated, which a person can live with.
+        for child_id, reason in parked:
+            child = dataclasses.replace(doc, id=child_id, parent_id=doc.id, state=State.FAILED)
+            await sc.alert("failed", child, reason)
+
+    return write
 
 
 def _key(controls: Controls, code: str) -> tuple[str | None, ...]:

@@ -22,6 +22,7 @@ from gateway.partners import PartnerRegistry
 from gateway.pipeline.outbound import render
 from gateway.pipeline.process import InterchangeResult, SetResult, settle, translate
 from gateway.pipeline.routing import PartnerMappings
+from gateway.ports import EXPIRY_WARNING_DAYS, load_adapters
 from gateway.x12.control import MemoryControlNumbers
 from gateway.x12.reader import Delimiters
 
@@ -83,6 +84,9 @@ def check_partner(
     mine = f"{display}:"
     report.problems += [p for p in registry.check_secrets(settings) if p.startswith(mine)]
     report.checked.append(f"{len(profile.secret_refs())} secret reference(s)")
+    for cert in load_adapters().expiring(registry, settings, EXPIRY_WARNING_DAYS):
+        if cert.partner_id == partner_id:
+            report.problems.append(f"{display}: {cert.description}")
     for key, ref in sorted(profile.mappings.items()):
         report.checked.append(
             f"mapping {key}: {ref.base}" + (f" + {ref.override}" if ref.override else "")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -29,7 +28,7 @@ from pydantic import ValidationError
 from gateway.errors import DocumentError, MappingError, PermanentDeliveryError, UsageError
 from gateway.model import DOCUMENT_ADAPTER, FunctionalAck, PurchaseOrder, parse_document
 from gateway.pipeline.acktracking import ack_errors, describe_ack_errors, set_ack_of
-from gateway.pipeline.context import log_extra
+from gateway.pipeline.context import Write, log_extra
 from gateway.pipeline.inbound_x12 import process_interchange
 from gateway.pipeline.order_acks import plan_order_ack
 from gateway.pipeline.outcomes import business_key
@@ -51,21 +50,17 @@ CONSUMERS = {
 """Who picks up an inbound document the ERP connector does not take."""
 
 
-Write = Callable[["Unit"], Awaitable[None]]
-"""The storage writes that finish a stage, run inside a unit the caller opens."""
-
-
 async def prepare(sc: StageContext, doc: DocumentRecord) -> Write | None:
     """Do the work ``doc``'s direction and state call for; return its writes.
 
-    Delivery and sending return their writes, so that a worker can commit a whole
-    batch of them in one transaction; the other stages commit on their own and
-    return None.
+    Processing an X12 file, delivery and sending return their writes, so that a
+    worker can commit a whole batch of them in one transaction; the other stages
+    (and refusals) commit on their own and return None.
     """
     if doc.direction == "in" and doc.state == State.RECEIVED:
         if doc.format == "x12":
-            await process_interchange(sc, doc)
-        elif doc.format in ("xml", "json"):
+            return await process_interchange(sc, doc)
+        if doc.format in ("xml", "json"):
             await map_structured(sc, doc)
         else:
             await reject(

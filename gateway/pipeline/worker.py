@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from gateway.pipeline.alerts import WebhookAlerts
-    from gateway.pipeline.stages import Write
+    from gateway.pipeline.context import Write
     from gateway.ports import ErpConnector, GatewayContext, Transport
     from gateway.storage import DocumentRecord
 

@@ -32,7 +32,7 @@ from gateway.web.ui.mount import install_ui
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from gateway.ports import GatewayContext, RouteInstaller
+    from gateway.ports import CertificateSource, GatewayContext, RouteInstaller
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,23 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok"})
 
 
+CERTIFICATES = web.AppKey("certificates", tuple)
+"""The adapters' certificate sources, read at each scrape of ``/metrics``."""
+CERT_HORIZON_DAYS = 100 * 365
+"""Report every certificate, however far its expiry: alerting is Prometheus's job."""
+
+
 async def metrics_view(request: web.Request) -> web.Response:
     """``GET /metrics``: the Prometheus text format, document counts read at the scrape."""
     metrics = request.app[METRICS]
-    await metrics.refresh(request.app[CONTEXT].store)
+    ctx = request.app[CONTEXT]
+    await metrics.refresh(ctx.store)
+    sources = request.app[CERTIFICATES]
+    if sources:
+        found = await asyncio.to_thread(
+            lambda: [c for s in sources for c in s(ctx.partners, ctx.settings, CERT_HORIZON_DAYS)]
+        )
+        metrics.set_certificates(found)
     return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
 
@@ -89,6 +102,7 @@ def create_app(
     *,
     routes: Sequence[RouteInstaller] = (),
     registry_metrics: GatewayMetrics | None = None,
+    certificates: Sequence[CertificateSource] = (),
 ) -> web.Application:
     """Build the application over ``ctx``.
 
@@ -97,12 +111,15 @@ def create_app(
         routes: installers adapters registered (``AdapterRegistry.routes``), each
             called as ``install(app, ctx)``.
         registry_metrics: the metrics to expose; a fresh registry by default.
+        certificates: the adapters' certificate sources
+            (``AdapterRegistry.certificates``), shown in ``/metrics``.
     """
     app = web.Application(
         client_max_size=ctx.settings.max_document_bytes,
         middlewares=[metrics_middleware, error_middleware, auth_middleware],
     )
     app[CONTEXT] = ctx
+    app[CERTIFICATES] = tuple(certificates)
     app[PROFILE_KEYS] = profile_keys(ctx)
     app[METRICS] = registry_metrics or GatewayMetrics()
     app.cleanup_ctx.append(_attach_metrics)

@@ -69,3 +69,53 @@ def test_our_certificate_in_the_key_secret_is_checked(tmp_path: Path, pki: Pki) 
         "secret AS2_KEY",
         "CN=expiring",
     )
+
+
+async def test_partners_check_and_metrics_show_the_expiring_certificate(
+    tmp_path: Path, pki: Pki
+) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from gateway.pipeline.onboarding import check_partner
+    from gateway.ports import GatewayContext, load_adapters
+    from gateway.storage import Store
+    from gateway.storage.migrate import upgrade
+    from gateway.web.app import create_app
+
+    root = tmp_path / "gw"
+    partners_dir = root / "partners"
+    write_partner(partners_dir, "soon", partner=pki.expiring, us=pki.gateway, inbound={})
+    settings = settings_for(root, pki.gateway, tmp_path)
+
+    # o2c partners check: the installed adapters' certificate sources are asked
+    report = check_partner("soon", settings)
+    expiring = [p for p in report.problems if "CN=expiring" in p]
+    assert len(expiring) == 1 and "expires in" in expiring[0]
+
+    # /metrics: one gauge per agreement certificate, with its days left
+    url = f"sqlite+aiosqlite:///{tmp_path / 'metrics.db'}"
+    await upgrade(url)
+    store = await Store.open(url, data_dir=tmp_path / "data")
+    partners = PartnerRegistry.load(partners_dir)
+
+    async def receive(*args: object, **kwargs: object) -> None:
+        raise AssertionError("nothing is received here")
+
+    ctx = GatewayContext(settings=settings, store=store, partners=partners, receive=receive)  # type: ignore[arg-type]
+    app = create_app(ctx, certificates=load_adapters().certificates)
+    client: TestClient = TestClient(TestServer(app))  # type: ignore[type-arg]
+    await client.start_server()
+    try:
+        text = await (await client.get("/metrics")).text()
+    finally:
+        await client.close()
+        await store.close()
+    days = {
+        (s.labels["partner"], s.labels["owner"]): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "o2c_certificate_days_left"
+    }
+    assert 8 <= days["soon", "partner"] <= 10
+    assert days["soon", "ours"] > 30
