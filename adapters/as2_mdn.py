@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from email import message_from_bytes
@@ -233,6 +234,10 @@ async def _send_failed(
         why = "a person must fix the agreement" if permanent else f"{doc.attempts} attempts"
         error = f"parked for a person ({why}): {message}"
         await unit.set_state(doc.id, State.FAILED, error, error=message)
+        if rt.ctx.alerts is not None:
+            await rt.ctx.alerts.notify(
+                "failed", dataclasses.replace(doc, state=State.FAILED), error
+            )
         return
     delay = retry_delay(doc.attempts, settings.retry_base_seconds, settings.retry_max_seconds)
     retry_at = records.utcnow() + dt.timedelta(seconds=delay)

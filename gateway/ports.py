@@ -60,14 +60,23 @@ class Receiver(Protocol):
         ...
 
 
+class Alerts(Protocol):
+    """Where alerts go (the pipeline's HMAC-signed webhook); never raises."""
+
+    async def notify(self, event: str, doc: DocumentRecord, message: str) -> bool:
+        """Post one alert (``failed``, ``duplicate``, ``overdue``...) about ``doc``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class GatewayContext:
-    """What adapters get: settings, storage, partner profiles and the receiver."""
+    """What adapters get: settings, storage, partner profiles, the receiver and alerts."""
 
     settings: Settings
     store: Store
     partners: PartnerRegistry
     receive: Receiver
+    alerts: Alerts | None = None
 
 
 @dataclass(frozen=True, slots=True)

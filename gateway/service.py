@@ -84,8 +84,11 @@ async def serve(
     store = await Store.open(settings.database_url, data_dir=settings.data_dir)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(store.close)
+        alerts = await stack.enter_async_context(WebhookAlerts.from_settings(settings))
         receiver = PipelineReceiver(store, settings, partners)
-        ctx = GatewayContext(settings=settings, store=store, partners=partners, receive=receiver)
+        ctx = GatewayContext(
+            settings=settings, store=store, partners=partners, receive=receiver, alerts=alerts
+        )
         running = Running(role=role, context=ctx)
         if role in ("all", "worker"):
             await _start_workers(ctx, adapters, running, stack, stop)
@@ -126,7 +129,7 @@ async def _start_workers(
         raise ConfigError(f"erp.connector: unknown ERP connector {name!r} (known: {known})")
     erp: ErpConnector = await factory(ctx, erp_settings)
     stack.push_async_callback(erp.close)
-    alerts = await stack.enter_async_context(WebhookAlerts.from_settings(settings))
+    alerts = ctx.alerts if isinstance(ctx.alerts, WebhookAlerts) else None
     for service_name, service in erp_services(ctx, erp, alerts).items():
         await service.start()  # invoice poller, overdue acks: stopped before the ERP closes
         stack.push_async_callback(service.stop)

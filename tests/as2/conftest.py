@@ -23,7 +23,7 @@ from adapters.erp_basic import MemoryErp
 from gateway.partners import PartnerRegistry
 from gateway.pipeline.receiver import PipelineReceiver
 from gateway.pipeline.worker import Worker
-from gateway.ports import AdapterRegistry, GatewayContext
+from gateway.ports import AdapterRegistry, Alerts, GatewayContext
 from gateway.settings import Settings
 from gateway.storage import DocumentQuery, Store
 from gateway.storage.migrate import upgrade
@@ -168,13 +168,21 @@ def settings_for(
 
 
 async def start_gateway(
-    root: Path, store: Store, key: Identity, *, port: int | None = None, retry_base: float = 60.0
+    root: Path,
+    store: Store,
+    key: Identity,
+    *,
+    port: int | None = None,
+    retry_base: float = 60.0,
+    alerts: Alerts | None = None,
 ) -> Gateway:
     """Start a gateway whose profiles are in ``root/partners`` and whose key is ``key``."""
     settings = settings_for(root, key, store.payload_dir.parent, retry_base=retry_base)
     partners = PartnerRegistry.load(settings.partners_dir)
     receiver = PipelineReceiver(store, settings, partners)
-    ctx = GatewayContext(settings=settings, store=store, partners=partners, receive=receiver)
+    ctx = GatewayContext(
+        settings=settings, store=store, partners=partners, receive=receiver, alerts=alerts
+    )
     registry = AdapterRegistry()
     adapters.as2.register(registry)
     app = create_app(ctx, routes=registry.routes)

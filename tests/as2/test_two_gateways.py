@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import hmac
+import json
 import socket
 from typing import TYPE_CHECKING
 
@@ -17,7 +20,9 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
 
+from gateway.pipeline.alerts import WebhookAlerts
 from gateway.storage import State
 from gateway.storage.schema import as2_messages
 from tests.as2.conftest import open_sqlite_store, start_gateway, write_partner
@@ -27,6 +32,7 @@ from tests.as2.test_openssl_peer import INVOICE_810
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from gateway.ports import Alerts
     from gateway.storage import DocumentRecord, Store
     from tests.as2.conftest import Gateway, Pki
     from tests.as2.peer import Identity
@@ -47,6 +53,7 @@ async def pair(
     *,
     mdn: str,
     b_trusts: Identity | None = None,
+    alerts_a: Alerts | None = None,
 ) -> tuple[Gateway, Gateway]:
     """A (sends to B) and B (receives from A); ``b_trusts`` is the certificate B has for A."""
     port_a, port_b = free_port(), free_port()
@@ -62,7 +69,7 @@ async def pair(
     )  # fmt: skip
     store_a = await open_sqlite_store(tmp_path / "a" / "db")
     store_b = await open_sqlite_store(tmp_path / "b" / "db")
-    a = await start_gateway(tmp_path / "a", store_a, pki.gateway, port=port_a)
+    a = await start_gateway(tmp_path / "a", store_a, pki.gateway, port=port_a, alerts=alerts_a)
     gateways.append(a)
     b = await start_gateway(tmp_path / "b", store_b, pki.gateway_b, port=port_b)
     gateways.append(b)
@@ -142,7 +149,19 @@ async def test_a_sends_an_810_to_b(
 async def test_negative_async_mdn_parks_the_document(
     tmp_path: Path, pki: Pki, gateways: list[Gateway]
 ) -> None:
-    a, b = await pair(tmp_path, pki, gateways, mdn="async", b_trusts=pki.rogue)
+    posted: list[tuple[bytes, str]] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        posted.append((await request.read(), request.headers.get("X-O2C-Signature", "")))
+        return web.Response(status=204)
+
+    hook = web.Application()
+    hook.router.add_post("/hook", webhook)
+    server = TestServer(hook, host="127.0.0.1")
+    await server.start_server()
+    secret = SecretStr("webhook-key")
+    alerts = WebhookAlerts(str(server.make_url("/hook")), secret)
+    a, b = await pair(tmp_path, pki, gateways, mdn="async", b_trusts=pki.rogue, alerts_a=alerts)
     doc = await queue_810(a)
 
     assert await a.worker.run_once() == 1
@@ -157,6 +176,14 @@ async def test_negative_async_mdn_parks_the_document(
     assert "authentication-failed" in failed.last_error
     assert ("out", "failed") in await rows(a.store)
     assert await b.documents("gw-a") == []
+    # the parked send is alerted like any other, signed with the webhook secret
+    await alerts.aclose()
+    await server.close()
+    [(body, signature)] = posted
+    alert = json.loads(body)
+    assert (alert["event"], alert["document_id"], alert["state"]) == ("failed", doc.id, "failed")
+    expected = hmac.new(b"webhook-key", body, hashlib.sha256).hexdigest()
+    assert signature == f"sha256={expected}"
 
 
 async def test_missing_async_mdn_sends_again(
