@@ -8,7 +8,8 @@ units to ours, and creates a ``sale.sale`` with the PO number as ``reference``; 
 quotes and confirms it when ``confirm`` is set. It is idempotent on (party, PO
 number): an existing sale is returned with ``created=False`` and moved on to the
 configured state. ``invoices_since`` pages posted customer invoices in the order
-they were posted; ``record_payment`` runs the ``account.invoice.pay`` wizard.
+they were posted; ``record_payment`` runs the ``account.invoice.pay`` wizard for the
+cash the gateway applied (idempotent on the application's key).
 
 Raw ``create`` calls skip Tryton's on_change autofill: addresses, line unit and unit
 price are always sent. Imports only its sibling modules, pydantic and ``gateway``'s
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
     from gateway.model import LineItem, Party, PurchaseOrder
     from gateway.partners import PartnerProfile, PartnerRegistry
-    from gateway.ports import AdapterRegistry, GatewayContext
+    from gateway.ports import AdapterRegistry, GatewayContext, PaymentRecord
 
 log = logging.getLogger(__name__)
 
@@ -163,11 +164,35 @@ class TrytonConnector:
         """
         return await self.invoices.since(cursor, limit=limit)
 
-    async def record_payment(
+    async def pay_invoice(
         self, invoice_number: str, amount: Decimal, date: dt.date, reference: str
     ) -> str:
         """Pay a posted invoice; see ``TrytonInvoices.record_payment``."""
         return await self.invoices.record_payment(invoice_number, amount, date, reference)
+
+    async def record_payment(self, payment: PaymentRecord) -> str:
+        """Record cash the gateway applied (``gateway.ports.PaymentSink``).
+
+        Cash (kind ``payment``) is paid on the invoice with the ``account.invoice.pay``
+        wizard, with ``payment.key`` as the line's description, which makes a repeat
+        harmless. Discounts, deductions, write-offs, cash on account and reversals need
+        accounts a company chooses (write-off methods, a deduction account), so they are
+        refused with a message saying what to enter in Tryton by hand.
+
+        Raises:
+            PermanentDeliveryError: not cash on an invoice, or no such posted invoice.
+        """
+        if payment.kind != "payment" or payment.invoice_number is None or payment.amount <= 0:
+            what = "a reversal" if payment.amount < 0 else f"a {payment.kind.replace('_', '-')}"
+            on = f" on invoice {payment.invoice_number}" if payment.invoice_number else ""
+            raise PermanentDeliveryError(
+                f"the Tryton connector records cash on invoices only: enter {what} of "
+                f"{abs(payment.amount)}{on} ({payment.key}) in Tryton by hand"
+            )
+        state = await self.invoices.record_payment(
+            payment.invoice_number, payment.amount, payment.effective_date, payment.key
+        )
+        return f"tryton invoice {payment.invoice_number} {state}"
 
     def _profile(self, partner_id: str) -> PartnerProfile | None:
         if self._partners is None:

@@ -22,7 +22,9 @@ from aiohttp import web
 from gateway.storage.records import Principal
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Sequence
+    from decimal import Decimal
 
     from gateway.channels import Channel
     from gateway.model import Invoice, PurchaseOrder
@@ -147,6 +149,41 @@ class InvoiceSource(Protocol):
         """Invoices posted after ``cursor`` (None: from the start) and the next cursor.
 
         Oldest first. Raises ``TransientDeliveryError`` when the ERP cannot be reached.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    """One cash application (or its reversal) for the ERP's receivables.
+
+    ``key`` makes the push idempotent: ``o2c-application-<id>`` for the application and
+    ``o2c-application-<id>-reversal`` for its reversal, whose ``amount`` is negative.
+    ``kind`` is ``payment``, ``discount``, ``deduction``, ``write_off`` or ``on_account``
+    (no invoice then).
+    """
+
+    key: str
+    partner_id: str
+    invoice_number: str | None
+    erp_invoice_id: str | None
+    kind: str
+    amount: Decimal
+    effective_date: dt.date
+    trace_number: str | None = None
+    reason_code: str | None = None
+
+
+@runtime_checkable
+class PaymentSink(Protocol):
+    """An ERP connector that records payments against invoices (optional for connectors)."""
+
+    async def record_payment(self, payment: PaymentRecord) -> str:
+        """Record ``payment`` once per ``payment.key``; return the ERP's reference.
+
+        Recording a key again answers the first reference and changes nothing. Raises
+        ``TransientDeliveryError`` (try again later) or ``PermanentDeliveryError`` (the
+        ERP refuses it; a person must look).
         """
         ...
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from aiohttp import web
 
+from gateway.dso.service import DsoSnapshotter
 from gateway.errors import ConfigError
 from gateway.partners import PartnerRegistry
 from gateway.pipeline.alerts import WebhookAlerts
@@ -130,8 +131,10 @@ async def _start_workers(
     erp: ErpConnector = await factory(ctx, erp_settings)
     stack.push_async_callback(erp.close)
     alerts = ctx.alerts if isinstance(ctx.alerts, WebhookAlerts) else None
-    for service_name, service in erp_services(ctx, erp, alerts).items():
-        await service.start()  # invoice poller, overdue acks: stopped before the ERP closes
+    services: dict[str, Service] = dict(erp_services(ctx, erp, alerts))
+    services["dso_snapshots"] = DsoSnapshotter(ctx.store, ctx.partners, alerts=alerts)
+    for service_name, service in services.items():
+        await service.start()  # invoice poller, overdue acks, DSO: stopped before the ERP closes
         stack.push_async_callback(service.stop)
         running.services[service_name] = service
     transports = {kind: make(ctx) for kind, make in adapters.transports.items()}

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     """Worker tasks a process of the ``worker`` (or ``all``) role runs."""
     worker_batch: int = Field(default=50, ge=1, le=10_000)
     """Documents a worker claims at once."""
+    worker_concurrency: int = Field(default=8, ge=1, le=256)
+    """Documents of a batch a worker has in progress at once (overlapping I/O waits)."""
     lease_seconds: float = Field(default=60.0, gt=0)
     """How long a claim lasts; a dead worker's claims are taken over after it."""
     max_attempts: int = Field(default=5, ge=1, le=1000)
@@ -113,6 +115,10 @@ class Settings(BaseSettings):
     """First retry delay; it doubles with each attempt (with jitter of 0.5x to 1.5x)."""
     retry_max_seconds: float = Field(default=300.0, gt=0)
     """Longest retry delay."""
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    """How long the API remembers a key it found live (0: look every key up each time).
+
+    A revoked key is refused by running gateways within this time."""
     webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     """Where alerts (parked failures, duplicates) are posted; None logs them only."""
     webhook_secret: SecretName | None = None

@@ -1,4 +1,4 @@
-"""The runtime's commands: ``serve``, ``db``, ``apikeys``, ``users``, ``documents``.
+"""The runtime's commands: serve, db, apikeys, users, documents, open-items, cash, dso.
 
 ``gateway.cli`` owns the parser and exit codes and hands these commands here:
 :func:`add_commands` adds their sub-parsers, :func:`dispatch` runs one. Each
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gateway.cli_runtime import admin, cash, documents, dso, serve
+from gateway.cli_runtime import admin, cash, documents, dso, ledger, serve
 from gateway.errors import UsageError
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from gateway.cli_runtime.common import Command
 
-_MODULES = (serve, admin, documents, cash, dso)
+_MODULES = (serve, admin, documents, ledger, cash, dso)
 
 
 def add_commands(sub: Any, parser_class: type) -> None:

@@ -61,7 +61,10 @@ def add_commands(sub: Any, parser_class: type) -> None:
     p.add_argument("--partner", help="only this partner's keys")
     p.add_argument("--format", choices=["json", "table"], default="table")
     p.add_argument("--config", **config)
-    p = keys_sub.add_parser("revoke", help="revoke a key at once")
+    p = keys_sub.add_parser(
+        "revoke",
+        help="revoke a key (running gateways refuse it within api_key_cache_seconds, 5 s)",
+    )
     p.add_argument("key_id", type=int, metavar="KEY_ID")
     p.add_argument("--config", **config)
 
@@ -81,7 +84,8 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _actor() -> str:
+def actor_name() -> str:
+    """Who runs this command, for the audit log: ``cli:<login name>``."""
     try:
         return f"cli:{getpass.getuser()}"
     except (OSError, KeyError):  # no login name in this environment
@@ -177,7 +181,7 @@ def _create_key(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     async def create(store: Store) -> tuple[int, str]:
         key_id, key = await store.create_api_key(partner_id=partner, role=role, label=args.label)
         detail = {"partner_id": partner, "role": role, "label": args.label}
-        await store.audit(_actor(), "apikey.create", f"api key {key_id}", detail)
+        await store.audit(actor_name(), "apikey.create", f"api key {key_id}", detail)
         return key_id, key
 
     key_id, key = _with_store(settings, create)
@@ -192,7 +196,7 @@ def _revoke_key(key_id: int, settings: Settings, out: TextIO) -> int:
     async def revoke(store: Store) -> bool:
         done = await store.revoke_api_key(key_id)
         if done:
-            await store.audit(_actor(), "apikey.revoke", f"api key {key_id}")
+            await store.audit(actor_name(), "apikey.revoke", f"api key {key_id}")
         return done
 
     if not _with_store(settings, revoke):
@@ -211,7 +215,7 @@ def cmd_users(args: argparse.Namespace, out: TextIO) -> int:
 
     async def create(store: Store) -> int:
         user_id = await store.create_user(args.username, password, role)
-        await store.audit(_actor(), "user.create", f"user {args.username}", {"role": role})
+        await store.audit(actor_name(), "user.create", f"user {args.username}", {"role": role})
         return user_id
 
     user_id = _with_store(settings, create)

@@ -4,9 +4,12 @@
 ``metrics`` computes DSO, best possible DSO, ADD, countback DSO and average days to pay,
 ``aging`` the due-date buckets, ``trends`` month-end series and ``thresholds`` the partners
 above their DSO thresholds. Pure functions over data: no I/O but reading the CSV files.
+``service`` (not re-exported here) is the running gateway's side: figures from the store,
+daily snapshots and threshold alerts.
 
 Imports only the standard library, ``gateway.errors``, ``gateway.business`` and
-``gateway.partners``; never ``pipeline``, ``web`` or ``cli``.
+``gateway.partners`` (``service`` also the store, for types); never ``pipeline``, ``web``
+or ``cli``.
 """
 
 from __future__ import annotations

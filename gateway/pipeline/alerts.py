@@ -1,11 +1,12 @@
-"""Webhook alerts for people: parked failures and duplicates, HMAC-signed.
+"""Webhook alerts for people: parked failures, duplicates, DSO thresholds; HMAC-signed.
 
 :class:`WebhookAlerts` posts ``{"event", "document_id", "partner_id", "state",
-"message", "at"}`` as JSON to ``Settings.webhook_url`` with the header
-``X-O2C-Signature: sha256=<hex HMAC-SHA256 of the body>`` keyed with the secret
-that ``Settings.webhook_secret`` names. A failed post is logged, never raised:
-an alert must not stop the pipeline. Without a webhook URL, alerts are logged
-only.
+"message", "at"}`` (about a document) or ``{"event", "partner_id", "message", "detail",
+"at"}`` (about a partner, :meth:`WebhookAlerts.notify_partner`) as JSON to
+``Settings.webhook_url`` with the header ``X-O2C-Signature: sha256=<hex HMAC-SHA256 of
+the body>`` keyed with the secret that ``Settings.webhook_secret`` names. A failed post is
+logged, never raised: an alert must not stop the pipeline. Without a webhook URL, alerts
+are logged only.
 
 Must not import ``gateway.web``, ``gateway.cli`` or any adapter.
 """
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from types import TracebackType
 
     from pydantic import SecretStr
@@ -82,8 +84,6 @@ class WebhookAlerts:
         """Post one alert about ``doc``; True when the webhook took it (2xx)."""
         extra = {"partner_id": doc.partner_id, "document_id": doc.id, "alert": event}
         log.warning("alert: %s: %s", event, message, extra=extra)
-        if not self.url:
-            return False
         payload: dict[str, Any] = {
             "event": event,
             "document_id": doc.id,
@@ -92,7 +92,35 @@ class WebhookAlerts:
             "message": message,
             "at": dt.datetime.now(dt.UTC).isoformat(),
         }
-        body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        return await self._post(payload, extra)
+
+    async def notify_partner(
+        self, event: str, partner_id: str, message: str, detail: Mapping[str, object]
+    ) -> bool:
+        """Post one alert about a partner (no document), e.g. ``dso.threshold``.
+
+        The body is ``{"event", "partner_id", "message", "detail", "at"}``, signed as
+        :meth:`notify`'s; ``detail`` must be JSON data. True when the webhook took it.
+        """
+        extra = {"partner_id": partner_id, "alert": event}
+        log.warning("alert: %s: %s", event, message, extra=extra)
+        payload: dict[str, Any] = {
+            "event": event,
+            "partner_id": partner_id,
+            "message": message,
+            "detail": dict(detail),
+            "at": dt.datetime.now(dt.UTC).isoformat(),
+        }
+        return await self._post(payload, extra)
+
+    async def _post(self, payload: dict[str, Any], extra: dict[str, Any]) -> bool:
+        if not self.url:
+            return False
+        try:
+            body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        except (TypeError, ValueError) as exc:  # a detail that is no JSON: log, never raise
+            log.error("alert not posted: %s", exc, extra=extra)
+            return False
         headers = {"Content-Type": "application/json"}
         if self._secret is not None:
             headers[SIGNATURE_HEADER] = sign(body, self._secret.get_secret_value())

@@ -35,6 +35,7 @@ from gateway.errors import GatewayError
 from gateway.pipeline.acktracking import OverdueMonitor
 from gateway.pipeline.context import utc_now
 from gateway.pipeline.outbound import render
+from gateway.pipeline.payments import PaymentPusher
 from gateway.pipeline.process import reply_delimiters
 from gateway.pipeline.routing import PartnerMappings
 from gateway.ports import InvoiceSource
@@ -374,16 +375,18 @@ class InvoicePoller:
 
 def erp_services(
     ctx: GatewayContext, erp: ErpConnector, alerts: WebhookAlerts | None
-) -> dict[str, InvoicePoller | OverdueMonitor]:
+) -> dict[str, InvoicePoller | OverdueMonitor | PaymentPusher]:
     """The background services of a worker process.
 
-    The overdue-ack check always; the invoice poller when the connector lists posted
-    invoices (:class:`~gateway.ports.InvoiceSource`).
+    The overdue-ack check and the payment pusher (cash applications to the ERP, marked
+    ``unsupported`` when the connector takes no payments) always; the invoice poller when
+    the connector lists posted invoices (:class:`~gateway.ports.InvoiceSource`).
     """
-    services: dict[str, InvoicePoller | OverdueMonitor] = {
+    services: dict[str, InvoicePoller | OverdueMonitor | PaymentPusher] = {
         "ack_overdue": OverdueMonitor(
             ctx.store, interval=ctx.settings.ack_check_seconds, alerts=alerts
-        )
+        ),
+        "payment_pusher": PaymentPusher(ctx.store, erp),
     }
     if isinstance(erp, InvoiceSource):
         services["invoice_poller"] = InvoicePoller(ctx, erp, erp_name=erp.name, alerts=alerts)

@@ -95,10 +95,8 @@ async def build_replies(
     tally = _Tally()
     if not [b for b in builders if b(tally) is not None]:
         return []
-    start: dict[tuple[str, ControlKind], int] = {}
-    async with store.unit():  # one short transaction for all counters: rows locked briefly
-        for (scope, kind), count in tally.counts.items():
-            first = await store.next_controls(scope, kind, count)
-            start[scope, kind] = first - 1
+    # one statement (in the caller's unit, or its own short transaction) for all counters
+    firsts = await store.next_controls_many(tally.counts)
+    start = {key: first - 1 for key, first in firsts.items()}
     numbers = MemoryControlNumbers(start)
     return [reply for b in builders if (reply := b(numbers)) is not None]

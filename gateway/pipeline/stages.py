@@ -5,8 +5,9 @@ in        received    X12: :func:`gateway.pipeline.inbound_x12.process_interchan
                       XML and canonical JSON: :func:`map_structured` (→ ``mapped``)
 in        mapped      :func:`deliver`: a purchase order goes to the ERP (→ ``delivered``
                       with the ERP's id); a 997/999 from the partner is recorded and
-                      settles our outbound documents it answers; other documents are
-                      kept for their consumer (an 820 for cash application)
+                      settles our outbound documents it answers; an 820 is applied to
+                      the open items (:mod:`gateway.pipeline.cash_flow`); other
+                      documents are kept for their consumer
 out       queued      :func:`send` on the partner's outbound channel (→ ``sent``)
 ========  ==========  ==================================================================
 
@@ -26,8 +27,15 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from gateway.errors import DocumentError, MappingError, PermanentDeliveryError, UsageError
-from gateway.model import DOCUMENT_ADAPTER, FunctionalAck, PurchaseOrder, parse_document
+from gateway.model import (
+    DOCUMENT_ADAPTER,
+    FunctionalAck,
+    PurchaseOrder,
+    Remittance,
+    parse_document,
+)
 from gateway.pipeline.acktracking import ack_errors, describe_ack_errors, set_ack_of
+from gateway.pipeline.cash_flow import apply_remittance
 from gateway.pipeline.context import Write, log_extra
 from gateway.pipeline.inbound_x12 import process_interchange
 from gateway.pipeline.order_acks import plan_order_ack
@@ -136,9 +144,16 @@ async def map_structured(sc: StageContext, doc: DocumentRecord) -> None:
 
 
 # -- delivery to the ERP and other consumers ---------------------------------------------------
-async def deliver(sc: StageContext, doc: DocumentRecord) -> Write:
-    """Hand a mapped document to its consumer; the writes make it ``delivered``."""
+async def deliver(sc: StageContext, doc: DocumentRecord) -> Write | None:
+    """Hand a mapped document to its consumer; the writes make it ``delivered``.
+
+    A remittance is applied to the open items in a unit of its own
+    (:func:`gateway.pipeline.cash_flow.apply_remittance`), which makes it ``delivered``.
+    """
     document = _canonical(doc)
+    if isinstance(document, Remittance):
+        await apply_remittance(sc, doc, document)
+        return None
     if isinstance(document, PurchaseOrder):
         if doc.partner_id is None:
             raise PermanentDeliveryError("an order without a partner cannot go to the ERP")

@@ -14,11 +14,13 @@ and handles what a stage raises:
 - Bad input (:class:`~gateway.errors.DocumentError`, :class:`~gateway.errors.MappingError`)
   that a stage did not handle itself: ``rejected``.
 
-Deliveries and sends of one batch are committed in one transaction (the stage
-returns its writes); received files commit on their own, as one transaction each.
+Up to ``worker_concurrency`` documents of a batch are worked on at once (their reads,
+translation, ERP calls and file writes overlap; documents with the same business key
+go one after the other). Their writes (deliveries, sends, processed X12 files) are then
+committed in one transaction, in claim order.
 One document's failure never stops the others. Idle workers sleep 50 ms, doubling
 to 1 s, and wake at once when the receiver of this process stores a document. On
-stop a worker finishes the document in hand, releases the claims it has not
+stop a worker finishes the documents in hand, releases the claims it has not
 started on, and returns.
 
 Must not import ``gateway.web``, ``gateway.cli`` or any adapter.
@@ -86,6 +88,7 @@ class Worker:
         alerts: where parked failures and duplicates are posted.
         wakeup: overrides the receiver's wakeup.
         rng: the source of retry jitter.
+        concurrency: documents of a batch in progress at once (``worker_concurrency``).
     """
 
     def __init__(
@@ -104,6 +107,7 @@ class Worker:
         alerts: WebhookAlerts | None = None,
         wakeup: Wakeup | None = None,
         rng: random.Random | None = None,
+        concurrency: int | None = None,
     ) -> None:
         s = ctx.settings
         self.name = name or default_worker_name()
@@ -127,6 +131,8 @@ class Worker:
             wakeup = ctx.receive.wakeup
         self._wakeup = wakeup
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
+        self.concurrency = concurrency or s.worker_concurrency
+        self._skipped: set[asyncio.Task[Write | None]] = set()
         self.processed = 0
 
     # -- loops -------------------------------------------------------------------------------
@@ -164,19 +170,46 @@ class Worker:
         docs = await self.store.claim(
             worker=self.name, limit=self.batch, lease_seconds=self.lease_seconds
         )
-        pending: list[tuple[DocumentRecord, Write]] = []
-        done = len(docs)
-        for i, doc in enumerate(docs):
-            if stop is not None and stop.is_set():
-                await self.store.release(self.name, [d.id for d in docs[i:]])
-                done = i
-                break
-            write = await self._attempt(doc)
-            if write is not None:
-                pending.append((doc, write))
+        if not docs:
+            return 0
+        gate = asyncio.Semaphore(self.concurrency)
+        before: dict[tuple[str | None, str] | int, asyncio.Task[Write | None]] = {}
+        tasks: list[asyncio.Task[Write | None]] = []
+        for doc in docs:
+            # documents with the same business key (two copies of one PO) go one after
+            # the other, so that an ERP never sees the same order twice at once
+            key = (doc.partner_id, doc.business_key) if doc.business_key else doc.id
+            task = asyncio.create_task(self._run_one(doc, gate, stop, before.get(key)))
+            before[key] = task
+            tasks.append(task)
+        writes = await asyncio.gather(*tasks)
+        unstarted = [doc.id for doc, t in zip(docs, tasks, strict=True) if t in self._skipped]
+        self._skipped.clear()
+        if unstarted:
+            await self.store.release(self.name, unstarted)
+        pending = [(doc, w) for doc, w in zip(docs, writes, strict=True) if w is not None]
         await self._commit(pending)
+        done = len(docs) - len(unstarted)
         self.processed += done
         return done
+
+    async def _run_one(
+        self,
+        doc: DocumentRecord,
+        gate: asyncio.Semaphore,
+        stop: asyncio.Event | None,
+        after: asyncio.Task[Write | None] | None,
+    ) -> Write | None:
+        """One document of a batch: after the one with its key, at most ``concurrency`` at once."""
+        if after is not None:
+            await asyncio.wait([after])
+        async with gate:
+            if stop is not None and stop.is_set():  # stopping: not started, released
+                current = asyncio.current_task()
+                assert current is not None
+                self._skipped.add(current)
+                return None
+            return await self._attempt(doc)
 
     async def _commit(self, pending: list[tuple[DocumentRecord, Write]]) -> None:
         """Commit the writes of a batch's deliveries and sends in one transaction.

@@ -20,7 +20,7 @@ from gateway.storage.records import Principal, Role
 from gateway.storage.rows import utcnow
 from gateway.storage.schema import api_keys, audit_log, users
 
-ROLES: tuple[Role, ...] = ("admin", "operator", "ar_clerk", "viewer", "partner")
+ROLES: tuple[Role, ...] = ("admin", "operator", "ar", "viewer", "partner")
 
 
 def _check_role(role: str, partner_id: str | None) -> None:

@@ -103,6 +103,7 @@ class StoreBase:
         """A write transaction, or the one of the unit this task holds open."""
         active = self._active()
         if active is not None:
+            await active.unit.flush_updates()  # the store's statement sees them
             yield active.unit.connection
             return
         if self.dialect == "sqlite":

@@ -131,8 +131,8 @@ class DocumentQuery:
     """Keyset paging: only ids below this one (newest first)."""
 
 
-Role = Literal["admin", "operator", "ar_clerk", "viewer", "partner"]
-"""``admin`` everything; ``operator`` message tracking and reprocessing; ``ar_clerk`` the AR
+Role = Literal["admin", "operator", "ar", "viewer", "partner"]
+"""``admin`` everything; ``operator`` message tracking and reprocessing; ``ar`` the AR
 queue and DSO; ``viewer`` read-only; ``partner`` an API key bound to one partner."""
 
 

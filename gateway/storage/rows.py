@@ -24,6 +24,8 @@ from gateway.storage.schema import control_counters, documents, payloads
 from gateway.x12.control import KINDS, MAX_CONTROL_NUMBER, ControlKind, ControlNumbersExhaustedError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -144,6 +146,49 @@ async def insert_payload_rows(conn: AsyncConnection, rows: list[dict[str, Any]])
     if rows:
         stmt = _insert(conn, payloads).on_conflict_do_nothing(index_elements=["sha256"])
         await conn.execute(stmt, rows)
+
+
+async def reserve_controls_many(
+    conn: AsyncConnection, counts: Mapping[tuple[str, ControlKind], int]
+) -> dict[tuple[str, ControlKind], int]:
+    """:func:`reserve_controls` for several counters in one statement; the first of each.
+
+    The rows are upserted in sorted order, so that two transactions reserving the same
+    counters lock them in the same order and cannot deadlock.
+
+    Raises:
+        ControlNumbersExhaustedError: a counter would pass 999999999 (the caller's
+            transaction must roll back: the other counters may have moved).
+        UsageError: an unknown kind or a count below 1.
+    """
+    if len(counts) == 1:
+        [(scope, kind)] = counts
+        return {(scope, kind): await reserve_controls(conn, scope, kind, counts[scope, kind])}
+    for (scope, kind), count in counts.items():
+        if kind not in KINDS:
+            raise UsageError(f"unknown control number kind {kind!r}; expected one of {KINDS}")
+        if count < 1:
+            raise UsageError(f"cannot reserve {count} control numbers")
+        if count > MAX_CONTROL_NUMBER:
+            raise ControlNumbersExhaustedError(scope, kind, MAX_CONTROL_NUMBER)
+    if not counts:
+        return {}
+    c = control_counters.c
+    stmt = _insert(conn, control_counters).values(
+        [{"scope": s, "kind": k, "last": counts[s, k]} for s, k in sorted(counts)]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["scope", "kind"],
+        set_={"last": c.last + stmt.excluded.last},
+        where=c.last + stmt.excluded.last <= MAX_CONTROL_NUMBER,
+    ).returning(c.scope, c.kind, c.last)
+    firsts: dict[tuple[str, ControlKind], int] = {}
+    for scope, kind, last in (await conn.execute(stmt)).all():
+        firsts[scope, kind] = int(last) - counts[scope, kind] + 1
+    for scope, kind in counts:
+        if (scope, kind) not in firsts:
+            raise ControlNumbersExhaustedError(scope, kind, MAX_CONTROL_NUMBER)
+    return firsts
 
 
 async def reserve_controls(conn: AsyncConnection, scope: str, kind: ControlKind, count: int) -> int:

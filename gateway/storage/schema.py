@@ -234,3 +234,101 @@ as2_messages = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 """AS2 messages by direction and Message-ID: status, MIC and the MDN received or sent."""
+
+_ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+remittances = sa.Table(
+    "remittances",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("document_id", _ID, sa.ForeignKey("documents.id"), nullable=False),
+    sa.Column("partner_id", sa.String(64), nullable=False),
+    sa.Column("trace_number", sa.String(80), nullable=False),
+    sa.Column("payer_id", sa.String(80), nullable=True),
+    sa.Column("payment_amount", sa.Numeric(18, 2), nullable=False),
+    sa.Column("lines_total", sa.Numeric(18, 2), nullable=False),
+    sa.Column("unapplied_amount", sa.Numeric(18, 2), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("payment_date", sa.Date, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("document_id"),
+    sa.Index(None, "partner_id", "trace_number"),
+)
+"""One 820 (one transaction set) as applied by the gateway: its BPR and TRN figures.
+
+``unapplied_amount`` is the cash the automatic run left on no invoice; what people did
+afterwards is in ``cash_applications``."""
+
+remittance_lines = sa.Table(
+    "remittance_lines",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("remittance_id", _ID, sa.ForeignKey("remittances.id"), nullable=False),
+    sa.Column("partner_id", sa.String(64), nullable=False),
+    sa.Column("line_index", sa.Integer, nullable=False),
+    sa.Column("reference_qualifier", sa.String(8), nullable=True),
+    sa.Column("reference", sa.String(80), nullable=False),
+    sa.Column("paid_amount", sa.Numeric(18, 2), nullable=False),
+    sa.Column("invoice_amount", sa.Numeric(18, 2), nullable=True),
+    sa.Column("discount_amount", sa.Numeric(18, 2), nullable=False),
+    sa.Column("adjustment_amount", sa.Numeric(18, 2), nullable=False),
+    sa.Column("adjustment_codes", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("review", sa.String(16), nullable=False),
+    sa.Column("rule", sa.String(16), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("invoice_number", sa.String(64), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("remittance_id", "line_index"),
+    sa.Index(None, "review", "partner_id"),
+)
+"""One RMR line and the engine's decision (``status``: matched, partial, unmatched).
+
+``review`` is ``auto`` (settled by the engine), ``open`` (in the AR review queue) or
+``resolved`` (a person finished it); ``invoice_number`` is the invoice the engine chose."""
+
+cash_applications = sa.Table(
+    "cash_applications",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("line_id", _ID, sa.ForeignKey("remittance_lines.id"), nullable=True),
+    sa.Column("partner_id", sa.String(64), nullable=False),
+    sa.Column("open_item_id", _ID, sa.ForeignKey("open_items.id"), nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", sa.Numeric(18, 2), nullable=False),
+    sa.Column("reason_code", sa.String(16), nullable=True),
+    sa.Column("effective_date", sa.Date, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("reversed_at", UtcDateTime, nullable=True),
+    sa.Column("reversed_by", sa.String(200), nullable=True),
+    sa.Column("erp_state", sa.String(16), nullable=False),
+    sa.Column("erp_reference", sa.String(128), nullable=True),
+    sa.Column("erp_error", sa.Text, nullable=True),
+    sa.Column("erp_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Index(None, "open_item_id"),
+    sa.Index(None, "line_id"),
+    sa.Index(None, "erp_state"),
+    sa.Index(None, "partner_id", "effective_date"),
+)
+"""Money put against an invoice (or on account), by the engine (``actor`` ``auto``) or a person.
+
+``kind``: ``payment``, ``discount``, ``deduction``, ``write_off`` or ``on_account``
+(``open_item_id`` null). A reversal sets ``reversed_at``/``reversed_by`` and gives the
+amount back to the invoice; rows are never deleted. ``erp_state``: ``pending`` (to push to
+the ERP connector), ``pushed``, ``unsupported`` (the connector takes no payments) or
+``failed`` (``erp_error`` says why; retried)."""
+
+dso_snapshots = sa.Table(
+    "dso_snapshots",
+    metadata,
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("period_days", sa.Integer, primary_key=True),
+    sa.Column("figures", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+"""The DSO figures of one partner (``*``: the portfolio) as of one day, taken daily."""

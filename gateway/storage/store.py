@@ -33,6 +33,8 @@ from sqlalchemy.engine import make_url
 
 from gateway.errors import GatewayError
 from gateway.storage.accounts import AccountsStore
+from gateway.storage.cash import CashStore
+from gateway.storage.dso import DsoStore
 from gateway.storage.engine import create_engine
 from gateway.storage.ledger import LedgerStore
 from gateway.storage.migrate import head_revision, schema_status
@@ -50,6 +52,7 @@ from gateway.storage.rows import (
     document_record,
     event_record,
     reserve_controls,
+    reserve_controls_many,
     search_statement,
     utcnow,
 )
@@ -57,7 +60,7 @@ from gateway.storage.schema import documents, events, payloads
 from gateway.storage.unit import Unit
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from gateway.x12.control import ControlKind
 
@@ -89,7 +92,7 @@ class SchemaOutOfDateError(GatewayError):
     """The database schema is behind the code; the message says to run ``o2c db upgrade``."""
 
 
-class Store(LedgerStore, AccountsStore):
+class Store(LedgerStore, AccountsStore, CashStore, DsoStore):
     """See the module docstring. Build with :meth:`open`, end with :meth:`close`.
 
     The API keys, users and audit log methods come from
@@ -429,6 +432,13 @@ class Store(LedgerStore, AccountsStore):
         """
         async with self._write() as conn:
             return await reserve_controls(conn, scope, kind, count)
+
+    async def next_controls_many(
+        self, counts: Mapping[tuple[str, ControlKind], int]
+    ) -> dict[tuple[str, ControlKind], int]:
+        """:meth:`next_controls` for several counters in one statement; the first of each."""
+        async with self._write() as conn:
+            return await reserve_controls_many(conn, counts)
 
 
 def _sqlite_file(url: str) -> Path | None:

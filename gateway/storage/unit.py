@@ -1,9 +1,14 @@
 """One write transaction of the store: :class:`Unit` and the document insert it shares.
 
 Events and payload index rows are buffered and written together (one ``executemany``
-each) just before the unit commits; documents and state changes go out at once, one
-statement per call, since their ids and checks are needed right away;
-:meth:`Unit.add_documents` and :meth:`Unit.set_states` do many in one statement.
+each) just before the unit commits. New documents go out at once (their ids are needed
+right away); :meth:`Unit.add_documents` adds many in one statement. Changes to one
+document (:meth:`Unit.set_state`, :meth:`Unit.set_canonical`) are merged and written
+as one UPDATE per document when the unit flushes: a set that is parsed, acknowledged
+and mapped in one unit costs one statement, not three, while its timeline keeps an
+event for each step. A missing document or a lost claim is found then and fails the
+unit, as before. Any other statement on ``documents`` through the unit's connection
+must come after :meth:`Unit.flush_updates` (the store's own methods do this).
 
 Imports SQLAlchemy, the standard library and the ``gateway.storage`` modules, plus
 :mod:`gateway.x12.control`.
@@ -87,13 +92,18 @@ class Unit:
         self._owner = owner
         self._fence = frozenset(fence) if owner is not None else frozenset()
         self._events: list[dict[str, Any]] = []
+        self._updates: dict[int, dict[str, Any]] = {}
         self._payloads: dict[str, dict[str, Any]] = {}
         self.staged: dict[str, tuple[Staged, bytes]] = {}
         """Payload files written by this unit, made durable just before it commits."""
 
     @property
     def connection(self) -> AsyncConnection:
-        """The connection of this unit's transaction (for the store's own statements)."""
+        """The connection of this unit's transaction (for the store's own statements).
+
+        Changes to documents made through the unit may still be pending: call
+        :meth:`flush_updates` before a statement that reads or writes ``documents``.
+        """
         return self._conn
 
     async def add_document(
@@ -194,6 +204,7 @@ class Unit:
         for doc_id in ids:
             if self._fenced(doc_id):
                 await self._update(doc_id, values)
+        await self.flush_updates()
         unfenced = [i for i in ids if not self._fenced(i)]
         if unfenced:
             stmt = sa.update(documents).where(documents.c.id.in_(unfenced)).values(**values)
@@ -276,7 +287,8 @@ class Unit:
             }
 
     async def flush(self) -> None:
-        """Write the buffered payload rows and events (the store calls this before commit)."""
+        """Write the pending document changes, payload rows and events (before commit)."""
+        await self.flush_updates()
         rows, self._payloads = list(self._payloads.values()), {}
         await insert_payload_rows(self._conn, rows)
         if self._events:
@@ -287,7 +299,27 @@ class Unit:
         """Whether a change to ``doc_id`` must prove this unit's owner still holds its claim."""
         return doc_id in self._fence
 
+    async def flush_updates(self) -> None:
+        """Write the pending changes of documents, one UPDATE per document.
+
+        Raises:
+            KeyError: a changed document does not exist.
+            LeaseLostError: a fenced document is no longer claimed by this unit's owner.
+        """
+        while self._updates:
+            doc_id = next(iter(self._updates))
+            values = self._updates.pop(doc_id)
+            await self._write_update(doc_id, values)
+
     async def _update(self, doc_id: int, values: dict[str, Any]) -> None:
+        """Merge ``values`` into ``doc_id``'s pending change (later values win)."""
+        pending = self._updates.get(doc_id)
+        if pending is None:
+            self._updates[doc_id] = dict(values)
+        else:
+            pending.update(values)
+
+    async def _write_update(self, doc_id: int, values: dict[str, Any]) -> None:
         stmt = sa.update(documents).where(documents.c.id == doc_id)
         if self._fenced(doc_id):
             stmt = stmt.where(documents.c.lease_owner == self._owner)

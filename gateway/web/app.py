@@ -19,7 +19,7 @@ from aiohttp import web
 
 from gateway.metrics import CONTENT_TYPE, GatewayMetrics
 from gateway.web import api
-from gateway.web.auth import PROFILE_KEYS, auth_middleware, profile_keys
+from gateway.web.auth import KEY_CACHE, PROFILE_KEYS, KeyCache, auth_middleware, profile_keys
 from gateway.web.openapi import openapi_document
 from gateway.web.responses import (
     CONTEXT,
@@ -121,6 +121,7 @@ def create_app(
     app[CONTEXT] = ctx
     app[CERTIFICATES] = tuple(certificates)
     app[PROFILE_KEYS] = profile_keys(ctx)
+    app[KEY_CACHE] = KeyCache(ctx.settings.api_key_cache_seconds)
     app[METRICS] = registry_metrics or GatewayMetrics()
     app.cleanup_ctx.append(_attach_metrics)
     app.router.add_get("/healthz", healthz)

@@ -4,7 +4,10 @@ Every route needs ``Authorization: Bearer KEY`` except those in :data:`PUBLIC_PA
 and the browser pages under :data:`BROWSER_PREFIX`, which :func:`session_middleware`
 authenticates with a session cookie instead (see :mod:`gateway.web.ui.sessions`).
 The key is checked with ``Store.verify_api_key``; the caller's :class:`Principal`
-is then in ``request[PRINCIPAL]`` (read it with :func:`principal_of`). A missing,
+is then in ``request[PRINCIPAL]`` (read it with :func:`principal_of`). A key found
+live is remembered for ``Settings.api_key_cache_seconds`` (:class:`KeyCache`, by the
+key's sha256), which spares every request a database round trip; a revoked key is
+therefore refused by running gateways within that time, not at once. A missing,
 unknown or revoked key gets 401 with ``WWW-Authenticate: Bearer``. A partner key
 sees only its own partner's documents: another partner's document answers 404,
 exactly as a missing one, so ids cannot be probed.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -42,6 +46,8 @@ from gateway.web.ui.sessions import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gateway.ports import GatewayContext
     from gateway.storage import DocumentRecord, Role
     from gateway.web.responses import Handler
@@ -91,9 +97,15 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     key = bearer_key(request)
     if key is None:
         raise _unauthorized("an API key is needed: Authorization: Bearer KEY", invalid=False)
-    principal = await request.app[CONTEXT].store.verify_api_key(key)
+    digest = _digest(key)
+    cache = request.app[KEY_CACHE]
+    principal = cache.get(digest)
     if principal is None:
-        principal = request.app[PROFILE_KEYS].get(_digest(key))
+        principal = await request.app[CONTEXT].store.verify_api_key(key)
+        if principal is not None:
+            cache.put(digest, principal)
+    if principal is None:
+        principal = request.app[PROFILE_KEYS].get(digest)
     if principal is None:
         log.info("rejected an unknown or revoked API key", extra={"path": request.path})
         raise _unauthorized("the API key is unknown or revoked", invalid=True)
@@ -101,6 +113,50 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+class KeyCache:
+    """Live API keys seen lately, by the sha256 of the key, each for ``seconds``.
+
+    Only keys the store found live are kept (an unknown key is looked up every time);
+    at most ``size`` entries, the oldest dropped first. ``seconds=0`` turns it off.
+    """
+
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._clock = clock
+        self._entries: dict[bytes, tuple[float, Principal]] = {}
+
+    def get(self, digest: bytes) -> Principal | None:
+        """The principal of a key seen live less than ``seconds`` ago, or None."""
+        found = self._entries.get(digest)
+        if found is None:
+            return None
+        if found[0] <= self._clock():
+            del self._entries[digest]
+            return None
+        return found[1]
+
+    def put(self, digest: bytes, principal: Principal) -> None:
+        """Remember a key the store found live."""
+        if self.seconds <= 0:
+            return
+        if len(self._entries) >= self.size:
+            del self._entries[next(iter(self._entries))]
+        self._entries[digest] = (self._clock() + self.seconds, principal)
+
+    def clear(self) -> None:
+        """Forget every key (a key was revoked in this process)."""
+        self._entries.clear()
+
+
+KEY_CACHE = web.AppKey("key_cache", KeyCache)
+"""The app's :class:`KeyCache`."""
 PROFILE_KEYS = web.AppKey("profile_keys", dict[bytes, Principal])
 """Partner keys named in profiles (``api_key_secrets``), by the sha256 of the key."""
 

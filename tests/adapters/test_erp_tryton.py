@@ -22,7 +22,7 @@ from adapters.erp_tryton import TrytonConnector, TrytonSettings, register
 from gateway.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from gateway.model import LineItem, ProductId, PurchaseOrder
 from gateway.partners import PartnerRegistry
-from gateway.ports import AdapterRegistry, GatewayContext
+from gateway.ports import AdapterRegistry, GatewayContext, PaymentRecord
 from gateway.settings import Settings
 from tests.support.orders import sample_order
 from tests.support.tryton import (
@@ -380,18 +380,38 @@ async def test_record_payment_pays_the_invoice_once(
     (invoice,) = await rpc.call("model.account.invoice.read", [invoice_id], ["number"])
     today = dt.datetime.now(dt.UTC).date()
 
-    partial = await connector.record_payment(invoice["number"], Decimal("100.00"), today, "CHK-1")
-    again = await connector.record_payment(invoice["number"], Decimal("100.00"), today, "CHK-1")
-    rest = await connector.record_payment(invoice["number"], Decimal("634.80"), today, "CHK-2")
+    def cash(key: str, amount: str, kind: str = "payment") -> PaymentRecord:
+        return PaymentRecord(
+            key=key,
+            partner_id="bigbox",
+            invoice_number=invoice["number"],
+            erp_invoice_id=None,
+            kind=kind,
+            amount=Decimal(amount),
+            effective_date=today,
+        )
 
-    assert (partial, again, rest) == ("posted", "posted", "paid")
+    partial = await connector.record_payment(cash("o2c-application-1", "100.00"))
+    again = await connector.record_payment(cash("o2c-application-1", "100.00"))
+    with pytest.raises(PermanentDeliveryError, match=r"enter a write-off of 5\.00 on invoice"):
+        await connector.record_payment(cash("o2c-application-2", "5.00", "write_off"))
+    with pytest.raises(PermanentDeliveryError, match=r"enter a reversal of 100\.00"):
+        await connector.record_payment(cash("o2c-application-1-reversal", "-100.00"))
+    rest = await connector.record_payment(cash("o2c-application-3", "634.80"))
+
+    number = invoice["number"]
+    assert (partial, again, rest) == (
+        f"tryton invoice {number} posted",
+        f"tryton invoice {number} posted",
+        f"tryton invoice {number} paid",
+    )
     (after,) = await rpc.call(
         "model.account.invoice.read", [invoice_id], ["state", "amount_to_pay", "payment_lines"]
     )
     assert after["state"] == "paid"
     assert len(after["payment_lines"]) == 2
     with pytest.raises(PermanentDeliveryError, match="no posted customer invoice"):
-        await connector.record_payment("NO-SUCH", Decimal(1), today, "CHK-3")
+        await connector.pay_invoice("NO-SUCH", Decimal(1), today, "CHK-3")
 
 
 async def test_registered_factory_builds_the_connector_from_settings(

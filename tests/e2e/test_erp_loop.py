@@ -12,6 +12,7 @@ new ISA13 makes no second sale.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import uuid
 from decimal import Decimal
@@ -58,6 +59,7 @@ identity:
 x12:
   "850": {{version: "004010", functional_ack: "997"}}
   "810": {{version: "004010", functional_ack: "997"}}
+  "820": {{version: "004010", functional_ack: "997"}}
 channels:
   inbound: {{kind: sftp_hosted, username: {PARTNER}, authorized_keys: ["{key.public_line}"]}}
   outbound: {{kind: sftp_hosted, username: {PARTNER}, authorized_keys: ["{key.public_line}"]}}
@@ -73,6 +75,7 @@ business:
 mappings:
   "850": {{base: x12/850/004010}}
   "810": {{base: x12/810/004010}}
+  "820": {{base: x12/820/004010}}
 """
 
 
@@ -111,6 +114,35 @@ def ack_997(gs06: str, st02: str, isa13: int) -> bytes:
         "AK5*A",
         "AK9*A*1*1*1",
         "SE*6*0001",
+        f"GE*1*{isa13}",
+        f"IEA*1*{isa13:09d}",
+    ]
+    return "~\n".join(segs).encode("ascii") + b"~\n"
+
+
+def remittance_820(invoice_number: str, paid: str, isa13: int) -> bytes:
+    """The partner pays one invoice by ACH today and says so with an 820 naming it (RMR*IV).
+
+    Today: Tryton books the payment on its date, and the test company's fiscal periods
+    cover the current year.
+    """
+    today = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
+    st = [
+        "ST*820*0001",
+        f"BPR*C*{paid}*C*ACH*CCP*01*999000001*DA*1234567890*1512345678**01*999000002*DA"
+        f"*9876543210*{today}",
+        f"TRN*1*LM{isa13:07d}*1512345678",
+        "N1*PR*LOOPMART STORES INC*92*HQ",
+        "N1*PE*O2C DEMO SUPPLIER INC",
+        "ENT*1",
+        f"RMR*IV*{invoice_number}**{paid}*{paid}",
+    ]
+    segs = [
+        f"ISA*00*{'':10}*00*{'':10}*ZZ*{SENDER:<15}*ZZ*{'O2CGATEWAY':<15}*260320*0900*U*00401*"
+        f"{isa13:09d}*0*P*>",
+        f"GS*RA*{SENDER}*O2CGATEWAY*20260320*0900*{isa13}*X*004010",
+        *st,
+        f"SE*{len(st) + 1}*0001",
         f"GE*1*{isa13}",
         f"IEA*1*{isa13:09d}",
     ]
@@ -307,6 +339,33 @@ async def test_order_to_invoice_to_ack_through_tryton(
     assert "already there, not created again" in delivery[-1].message
     async with tryton_server.client() as rpc:
         assert len(await _sales(rpc, po)) == 1
+
+    # 6. the partner pays the invoice and remits an 820: the cash is applied to the open
+    # item in the service and the payment pushed to Tryton, whose invoice is then paid
+    await partner.upload("remit-1.x12", remittance_820(posted["number"], "153.50", 504))
+
+    async def item_closed() -> bool:
+        found = await store.open_item(PARTNER, posted["number"])
+        return found is not None and found.status == "closed"
+
+    await wait_for(item_closed, within=30)
+    (application,) = await store.cash_applications(partner_id=PARTNER)
+    assert (application.kind, application.amount, application.actor) == (
+        "payment",
+        Decimal("153.50"),
+        "auto",
+    )
+
+    async def pushed() -> bool:
+        rows = await store.cash_applications(partner_id=PARTNER)
+        return rows[0].erp_state in ("pushed", "failed")
+
+    await wait_for(pushed, within=30)
+    (application,) = await store.cash_applications(partner_id=PARTNER)
+    assert application.erp_state == "pushed", application.erp_error
+    async with tryton_server.client() as rpc:
+        (paid,) = await rpc.call("model.account.invoice.read", [invoice_id], ["state"])
+        assert paid["state"] == "paid"
 
 
 async def _state_is(store: Store, doc_id: int, state: State) -> bool:

@@ -88,3 +88,42 @@ async def test_concurrent_ranges_do_not_overlap(store: Store) -> None:
     ranges = await asyncio.gather(*(take() for _ in range(30)))
     numbers = sorted(n for r in ranges for n in r)
     assert numbers == list(range(1, 211))
+
+
+async def test_several_counters_in_one_reservation(store: Store) -> None:
+    assert await store.next_controls("a", "set", 4) == 1
+    firsts = await store.next_controls_many(
+        {("a", "interchange"): 1, ("a", "group"): 2, ("a", "set"): 3, ("b", "set"): 1}
+    )
+    assert firsts == {("a", "interchange"): 1, ("a", "group"): 1, ("a", "set"): 5, ("b", "set"): 1}
+    assert await store.next_controls("a", "set") == 8
+    assert await store.next_controls_many({}) == {}
+    with pytest.raises(UsageError):
+        await store.next_controls_many({("a", "set"): 1, ("a", "bogus"): 1})  # type: ignore[dict-item]
+
+
+async def test_an_exhausted_counter_moves_none_of_the_others(store: Store) -> None:
+    await store.next_controls("s", "interchange", MAX_CONTROL_NUMBER)
+    with pytest.raises(ControlNumbersExhaustedError) as excinfo:
+        await store.next_controls_many({("s", "interchange"): 1, ("s", "group"): 1})
+    assert excinfo.value.kind == "interchange"
+    assert await store.next_controls("s", "group") == 1  # rolled back with the failure
+
+
+async def test_concurrent_multi_reservations_are_unique(
+    store: Store, database_url: str, data_dir: Path
+) -> None:
+    other = await Store.open(database_url, data_dir=data_dir)
+    got: list[tuple[int, int]] = []
+
+    async def take(on: Store) -> None:
+        for _ in range(20):
+            firsts = await on.next_controls_many({("p", "interchange"): 1, ("p", "set"): 2})
+            got.append((firsts["p", "interchange"], firsts["p", "set"]))
+
+    try:
+        await asyncio.gather(*(take(store if i % 2 else other) for i in range(10)))
+    finally:
+        await other.close()
+    assert sorted(i for i, _ in got) == list(range(1, 201))
+    assert sorted(s for _, s in got) == list(range(1, 400, 2))

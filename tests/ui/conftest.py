@@ -73,7 +73,7 @@ async def users(store: Store) -> Users:
     await store.create_user(names.admin, PASSWORD, "admin")
     await store.create_user(names.operator, PASSWORD, "operator")
     await store.create_user(names.viewer, PASSWORD, "viewer")
-    await store.create_user(names.clerk, PASSWORD, "ar_clerk")
+    await store.create_user(names.clerk, PASSWORD, "ar")
     return names
 
 

@@ -98,7 +98,7 @@ async def test_admin_searches_opens_a_timeline_and_reprocesses(
     assert [e.kind for e in events][-2:] == ["reprocess", "state"]
 
 
-async def test_an_ar_clerk_is_refused_the_admin_pages(
+async def test_an_ar_is_refused_the_admin_pages(
     ctx: GatewayContext,
     store: Store,
     users: Users,
@@ -112,16 +112,18 @@ async def test_an_ar_clerk_is_refused_the_admin_pages(
         await page.goto(f"{base}/ui/login")
         await _sign_in(page, users.clerk)
         await expect(page).to_have_url(f"{base}/ui/")
-        await expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_count(
-            0
-        )
-        await expect(page.locator("main")).to_contain_text("No pages of this gateway are open")
+        # The clerk's navigation: the AR queue and the DSO dashboard, no admin pages.
+        nav = page.get_by_role("navigation", name="Main")
+        await expect(nav.get_by_role("link")).to_have_count(2)
+        await expect(nav.get_by_role("link", name="AR queue")).to_have_attribute("href", "/ui/ar")
+        await expect(nav.get_by_role("link", name="Documents")).to_have_count(0)
+        await expect(page.locator("main")).to_contain_text("Pages you can open")
         await artifacts.screenshot(page, "clerk-home")
         for path in ("/ui/documents", f"/ui/documents/{doc.id}", "/ui/partners", "/ui/audit"):
             response = await page.goto(f"{base}{path}")
             assert response is not None and response.status == 403, path
             await expect(page.get_by_role("alert")).to_contain_text(
-                "your role (ar_clerk) may not open this page"
+                "your role (ar) may not open this page"
             )
         await artifacts.screenshot(page, "clerk-refused")
         # The refusals are the only console errors: the 403 answers themselves.

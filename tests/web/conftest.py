@@ -142,7 +142,7 @@ async def keys(store: Store) -> Keys:
     _, admin = await store.create_api_key(partner_id=None, role="admin", label="admin")
     _, operator = await store.create_api_key(partner_id=None, role="operator", label="ops")
     _, viewer = await store.create_api_key(partner_id=None, role="viewer", label="view")
-    _, clerk = await store.create_api_key(partner_id=None, role="ar_clerk", label="ar")
+    _, clerk = await store.create_api_key(partner_id=None, role="ar", label="ar")
     _, northwind = await store.create_api_key(partner_id="northwind", label="nw")
     _, acme = await store.create_api_key(partner_id="acme-procure", label="acme")
     revoked_id, revoked = await store.create_api_key(partner_id="northwind", label="old")

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from gateway.storage.records import Principal
+from gateway.web.auth import KEY_CACHE, KeyCache
 from tests.web.conftest import CXML, X12_850, Keys, bearer, error_of, make_context, open_client
 
 if TYPE_CHECKING:
@@ -51,6 +53,37 @@ async def test_a_revoked_key_is_401(
     assert 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
     ok = await client.get("/api/v1/documents", headers=bearer(keys.northwind))
     assert ok.status == 200
+
+
+async def test_a_key_revoked_while_in_use_is_refused_once_the_cache_forgets_it(
+    store: Store, client: TestClient[web.Request, web.Application]
+) -> None:
+    key_id, key = await store.create_api_key(partner_id="northwind", label="soon revoked")
+    assert (await client.get("/api/v1/documents", headers=bearer(key))).status == 200
+    assert await store.revoke_api_key(key_id)
+    cache = client.app[KEY_CACHE]
+    # still remembered as live: at most api_key_cache_seconds more (the documented window)
+    assert cache.seconds == 5.0
+    assert (await client.get("/api/v1/documents", headers=bearer(key))).status == 200
+    cache.clear()  # as when the window has passed
+    resp = await client.get("/api/v1/documents", headers=bearer(key))
+    assert resp.status == 401
+
+
+def test_the_key_cache_expires_entries_and_stays_bounded() -> None:
+    now = [100.0]
+    cache = KeyCache(5.0, size=2, clock=lambda: now[0])
+    alice = Principal(name="a", role="partner", partner_id="northwind", key_id=1)
+    cache.put(b"a", alice)
+    assert cache.get(b"a") == alice
+    now[0] += 5.0
+    assert cache.get(b"a") is None  # expired, and dropped
+    for digest in (b"x", b"y", b"z"):
+        cache.put(digest, alice)
+    assert cache.get(b"x") is None and cache.get(b"z") == alice  # the oldest went first
+    off = KeyCache(0)
+    off.put(b"a", alice)
+    assert off.get(b"a") is None
 
 
 async def test_public_routes_need_no_key(client: TestClient[web.Request, web.Application]) -> None:

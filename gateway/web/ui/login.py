@@ -145,7 +145,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 async def home(request: web.Request) -> web.StreamResponse:
     """``GET /ui/``: the pages this person's role may open."""
-    require_browser_role(request, ("admin", "operator", "ar_clerk", "viewer"))
+    require_browser_role(request, ("admin", "operator", "ar", "viewer"))
     return render(request, "home.html")
 
 

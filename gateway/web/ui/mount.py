@@ -25,7 +25,7 @@ from aiohttp import web
 
 from gateway.errors import ConfigError
 from gateway.web.auth import BROWSER_PREFIX, SESSIONS, session_middleware
-from gateway.web.ui import audit, documents, login, partners
+from gateway.web.ui import ar, audit, documents, dso, login, partners
 from gateway.web.ui.frame import FRAME, Frame, environment, page_errors, security_headers
 from gateway.web.ui.login import THROTTLE
 from gateway.web.ui.sessions import LoginThrottle, SessionPolicy, SessionStore
@@ -40,7 +40,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SESSION_KEY_SECRET = "UI_SESSION_KEY"  # noqa: S105 (the secret's name, not its value)
-SECTIONS: tuple[Section, ...] = (documents.SECTION, partners.SECTION, audit.SECTION)
+SECTIONS: tuple[Section, ...] = (
+    ar.SECTION,
+    dso.SECTION,
+    documents.SECTION,
+    partners.SECTION,
+    audit.SECTION,
+)
 """The areas of pages, in navigation order."""
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
 STATIC = web.AppKey("ui_static", dict[str, tuple[bytes, str]])
