@@ -75,13 +75,13 @@ run: $(STAMP) ## bootstrap, then start the gateway on SQLite with the example pa
 	key=$$($(BIN)/o2c apikeys create --role admin --label "make run" | tail -n 1); \
 	password=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))'); \
 	echo "$$password" | $(BIN)/o2c users create demo --role admin --password-stdin >/dev/null; \
-	$(BIN)/o2c open-items import partners/initech/samples/open-items.csv >/dev/null; \
+	$(BIN)/o2c open-items import partners/initech/open-items.csv >/dev/null; \
 	cp partners/northwind/samples/850.x12 $(RUN_DIR)/drop/northwind-850.x12; \
 	cp partners/initech/samples/820.x12 $(RUN_DIR)/drop/initech-820.x12; \
 	echo "== o2c-gateway demo: data in $(RUN_DIR), example partners from partners/"; \
 	echo "   browser: http://127.0.0.1:8080/ui/  user demo, password $$password"; \
 	echo "     (AR queue: Initech's 820 was applied to the open items of"; \
-	echo "      partners/initech/samples/open-items.csv; DSO dashboard: /ui/dso)"; \
+	echo "      partners/initech/open-items.csv; DSO dashboard: /ui/dso)"; \
 	echo "   test API key (admin): $$key"; \
 	echo "   a sample 850 was dropped in $(RUN_DIR)/drop; follow it with:"; \
 	echo "   curl -s -H 'Authorization: Bearer $$key' http://127.0.0.1:8080/api/v1/documents"; \

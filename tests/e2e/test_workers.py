@@ -121,12 +121,16 @@ async def test_three_workers_process_each_document_once_after_a_sigkill(
             while time.monotonic() < deadline:
                 _check_alive(workers, tmp_path)
                 delivered = len(list(erp_dir.glob("*/*.json"))) if erp_dir.exists() else 0
-                if delivered >= 300 and await _leased_by(store, victim.pid):
-                    victim.send_signal(signal.SIGKILL)
-                    victim.wait(10)
-                    # what the dead worker still holds: claims it never finished
-                    held = await _leased_by(store, victim.pid)
-                    break
+                if delivered >= 300:
+                    # freeze it first, so that its claims cannot end between look and kill
+                    victim.send_signal(signal.SIGSTOP)
+                    if await _leased_by(store, victim.pid):
+                        victim.send_signal(signal.SIGKILL)
+                        victim.wait(10)
+                        # what the dead worker still holds: claims it never finished
+                        held = await _leased_by(store, victim.pid)
+                        break
+                    victim.send_signal(signal.SIGCONT)
                 await asyncio.sleep(0.01)
             assert held, "the victim never held a claim while work was under way"
 

@@ -205,6 +205,8 @@ async def test_viewer_and_operator_are_refused_and_a_forged_post_is_too(
             )
             await artifacts.screenshot(page, f"{user}-refused")
             await page.get_by_role("button", name="Sign out").click()
+            # closing a tab mid-navigation can leave Chromium unable to open the next one
+            await expect(page).to_have_url(f"{base}/ui/login")
             await page.close()
 
         page = await chromium.new_page()
