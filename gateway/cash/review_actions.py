@@ -290,6 +290,21 @@ class ReviewActions:
             await self._store.update_remittance_line(line_id, review="resolved")
             await self._finish(line, "resolve", who, settle=False)
 
+    async def reopen(self, line_id: int, actor: str) -> None:
+        """Put a line that left the queue (resolved, or settled by the engine) back in it.
+
+        Undoes :meth:`resolve`; the line's applications stay (reverse them one by one).
+        """
+        who = _actor(actor)
+        async with self._store.unit():
+            line = await self._store.remittance_line(line_id, lock=True)
+            if line is None:
+                raise CashActionError(f"there is no remittance line #{line_id}")
+            if line.review == "open":
+                raise CashActionError(f"line #{line_id} is already in the review queue")
+            await self._store.update_remittance_line(line_id, review="open")
+            await self._finish(line, "reopen", who, settle=False)
+
     async def reverse(self, application_id: int, actor: str) -> None:
         """Undo one application: its amount goes back on the invoice, the line to the queue."""
         who = _actor(actor)

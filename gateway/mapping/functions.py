@@ -51,8 +51,8 @@ def _text(value: str) -> str | None:
 
 def _decimal(value: str) -> Decimal:
     """An R element: explicit decimal point, no ``+``, ``_``, NaN or non-ASCII digits."""
-    if value.isdigit() and value.isascii():
-        return Decimal(value)
+    if value.isascii() and value.replace(".", "", 1).isdigit():
+        return Decimal(value)  # digits with at most one point: always a finite decimal
     try:
         found = Decimal(value)
     except InvalidOperation:

@@ -116,7 +116,7 @@ def translate(
     """
     acks: dict[int, GroupAck] = {}
     groups: dict[int, list[GroupResult]] = {}
-    for event in read_envelopes(X12Reader(source)):
+    for event in read_envelopes(X12Reader(source, elements=True)):
         if isinstance(event, TransactionSet):
             result = _process_set(
                 event, map_documents=map_documents, mapper_for=mapper_for, mappings_dir=mappings_dir

@@ -8,7 +8,9 @@ split on the segment terminator a chunk at a time, never a character at a
 time, so memory stays constant whatever the file size. Where a chunk's pieces
 need no cleaning (the usual case) they become segments in one ``map`` call,
 with no Python code per segment but ``Segment.__init__``; the rest (whitespace,
-80-column wrapping, the IEA) goes piece by piece.
+80-column wrapping, the IEA) goes piece by piece. A caller that reads every
+element (``translate``) asks for ``elements=True``: the same ``map`` then splits
+each clean segment into its elements too.
 
 The value types live in :mod:`gateway.x12.segments` and are re-exported here.
 Imports only ``gateway.errors`` and ``gateway.x12`` modules below this one.
@@ -59,11 +61,16 @@ class X12Reader:
     Args:
         source: a binary file object, or bytes.
         chunk_size: how much to read at a time.
+        elements: split every segment into its elements as it is read (for callers that
+            read them all, e.g. the validator); otherwise a segment splits on first access.
     """
 
-    def __init__(self, source: BinaryIO | bytes, *, chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(
+        self, source: BinaryIO | bytes, *, chunk_size: int = CHUNK_SIZE, elements: bool = False
+    ) -> None:
         self._source = source
         self._chunk_size = chunk_size
+        self._eager = elements
         self._encoding = "latin-1"
         self.segments_read = 0
         self.bytes_read = 0
@@ -195,7 +202,11 @@ class X12Reader:
                     first = base + lead
                     offsets = accumulate(map(add, map(len, pieces), repeat(tlen)), initial=first)
                     numbers = range(number + 1, number + clean + 1)
-                    yield map(Segment, repeat(None), offsets, numbers, pieces, repeat(dialect))
+                    # split here, in C, only where no piece has a component separator: that
+                    # is Segment.elements's result without its trailing-separator rule
+                    split = self._eager and delim.component not in buf
+                    els = map(str.split, pieces, repeat(esep)) if split else repeat(None)
+                    yield map(Segment, els, offsets, numbers, pieces, repeat(dialect))
                     number += clean
                 items, consumed, number, ended = _cleaned(
                     islice(pieces, clean, None),

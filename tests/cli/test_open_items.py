@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from gateway.storage import OpenItem, Store
 
 __all__ = ["env", "upgraded"]  # fixtures
-SAMPLE = ROOT / "partners" / "initech" / "samples" / "open-items.csv"
+SAMPLE = ROOT / "partners" / "initech" / "open-items.csv"
 HEADER = (
     "invoice_number,partner_id,po_number,invoice_date,due_date,amount,open_amount,currency,"
     "discount_percent,discount_days\n"

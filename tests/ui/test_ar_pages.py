@@ -358,8 +358,16 @@ async def test_note_on_account_and_resolve(
     resp = await client.post(f"/ui/ar/lines/{second}/resolve", data={"csrf_token": token})
     assert f"Line #{second} is marked resolved." in await resp.text()
     assert await _queue_ids(client) == []
+    # resolving is undone from the line page: Reopen puts it back in the queue
+    page = await (await client.get(f"/ui/ar/lines/{second}")).text()
+    assert f'action="/ui/ar/lines/{second}/reopen"' in page
+    resp = await client.post(f"/ui/ar/lines/{second}/reopen", data={"csrf_token": token})
+    assert f"Line #{second} is back in the queue." in await resp.text()
+    assert await _queue_ids(client) == [second]
+    resp = await client.post(f"/ui/ar/lines/{second}/reopen", data={"csrf_token": token})
+    assert f"Not reopened: line #{second} is already in the review queue" in await resp.text()
     actions = {e["action"] for e in await store.audit_log()}
-    assert {"cash.note", "cash.on_account", "cash.resolve"} <= actions
+    assert {"cash.note", "cash.on_account", "cash.resolve", "cash.reopen"} <= actions
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """What a clerk does to an AR queue line: the CSRF-protected posts of the line page.
 
 ``POST /ui/ar/lines/{id}/{action}`` (apply, deduct, on_account, write_off, note,
-resolve) and ``POST /ui/ar/applications/{id}/reverse`` call
+resolve, reopen) and ``POST /ui/ar/applications/{id}/reverse`` call
 :class:`~gateway.cash.review.CashReview` with the signed-in person as the actor (the
 service writes the audit entry in the same transaction as the change), put the outcome
 or the refusal in a notice, and answer 303: back to the line, or to the queue when the
@@ -135,6 +135,11 @@ async def _resolve(act: Act) -> str:
     return f"Line #{act.line.id} is marked resolved."
 
 
+async def _reopen(act: Act) -> str:
+    await act.review.reopen(act.line.id, act.actor)
+    return f"Line #{act.line.id} is back in the queue."
+
+
 ACTIONS: dict[str, tuple[Action, str]] = {
     "apply": (_apply, "Not applied"),
     "deduct": (_deduct, "No deduction recorded"),
@@ -142,6 +147,7 @@ ACTIONS: dict[str, tuple[Action, str]] = {
     "write_off": (_write_off, "Not written off"),
     "note": (_note, "Note not saved"),
     "resolve": (_resolve, "Not resolved"),
+    "reopen": (_reopen, "Not reopened"),
 }
 """Each action of the line page: its handler and the start of its refusal notice."""
 

@@ -225,3 +225,23 @@ def test_new_isa_inside_a_clean_chunk_is_reported_at_its_offset() -> None:
     isa2 = next(i for i in items[1:] if isinstance(i, IsaSegment))
     assert isa2.offset == len(cut) and isa2.get(13) == "000000002"
     assert isa2.number == broken[0].error.position.segment  # the ISA the error points at
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("chunk_size", [64, 1 << 20])
+def test_splitting_while_reading_gives_the_same_segments(path: Path, chunk_size: int) -> None:
+    data = path.read_bytes()
+    eager = list(X12Reader(io.BytesIO(data), chunk_size=chunk_size, elements=True))
+    assert _shape(eager) == _shape(_read(data, chunk_size))
+
+
+def test_splitting_while_reading_keeps_the_trailing_component_rule() -> None:
+    rng = random.Random(5)
+    plain, want = _interchange(rng, _ISA_STAR, 5, [b"~\n"])
+    split = [i for i in X12Reader(plain, elements=True) if isinstance(i, Segment)]
+    assert [s.elements for s in split[1:]] == [els for els, _ in want]
+    assert all(s._elements is not None for s in split)  # split as read, not on first access
+    # a component separator in the chunk: split on access, where "PO1*1*2*EA>" loses its ">"
+    composite = plain.replace(b"*EA~", b"*EA>~", 1)
+    segs = [i for i in X12Reader(composite, elements=True) if isinstance(i, Segment)]
+    assert [s.elements for s in segs[1:]] == [els for els, _ in want]
