@@ -82,7 +82,7 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     partners = PartnerRegistry.load(settings.partners_dir)
     adapters = load_adapters()
-    store = await Store.open(settings.database_url, data_dir=settings.data_dir)
+    store = await Store.from_settings(settings)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(store.close)
         alerts = await stack.enter_async_context(WebhookAlerts.from_settings(settings))

@@ -19,7 +19,7 @@ import os
 import re
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     """First retry delay; it doubles with each attempt (with jitter of 0.5x to 1.5x)."""
     retry_max_seconds: float = Field(default=300.0, gt=0)
     """Longest retry delay."""
+    payloads: Literal["files", "database"] = "files"
+    """Where raw payloads are kept: ``files`` under ``data_dir/payloads`` (fsynced), or
+    ``database`` (in the ``payloads`` table). Processes on several machines need
+    ``database`` (or a ``data_dir`` they all share): a worker reads what an API process on
+    another machine received."""
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     """How long the API remembers a key it found live (0: look every key up each time).
 

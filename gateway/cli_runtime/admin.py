@@ -94,7 +94,7 @@ def actor_name() -> str:
 
 def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
     async def run() -> T:
-        store = await Store.open(settings.database_url, data_dir=settings.data_dir)
+        store = await Store.from_settings(settings)
         try:
             return await work(store)
         finally:

@@ -80,7 +80,7 @@ def _with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[int]
 
     async def run() -> int:
         try:
-            store = await Store.open(settings.database_url, data_dir=settings.data_dir)
+            store = await Store.from_settings(settings)
         except SchemaOutOfDateError as exc:
             raise ConfigError(str(exc)) from exc
         try:

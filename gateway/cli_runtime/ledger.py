@@ -142,7 +142,7 @@ def _items(
 async def _import(
     settings: Settings, found: list[OpenItem], source: str
 ) -> tuple[int, list[tuple[str, str]]]:
-    store = await Store.open(settings.database_url, data_dir=settings.data_dir)
+    store = await Store.from_settings(settings)
     try:
         skipped: list[tuple[str, str]] = []
         fresh: list[OpenItem] = []
@@ -166,7 +166,7 @@ async def _import(
 
 def _list(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     async def read() -> list[OpenItem]:
-        store = await Store.open(settings.database_url, data_dir=settings.data_dir)
+        store = await Store.from_settings(settings)
         try:
             return await store.open_items(partner_id=args.partner, status=args.status)
         finally:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Final, Protocol
 
+from gateway.background import Periodic
 from gateway.dso.aging import BUCKETS, Aging
 from gateway.dso.ledger import PORTFOLIO, Invoice, Ledger, Payment
 from gateway.dso.metrics import DsoReport, PartnerFigures, compute
@@ -296,7 +297,7 @@ def seconds_to_next_run(now: dt.datetime) -> float:
     return (run - now).total_seconds()
 
 
-class DsoSnapshotter:
+class DsoSnapshotter(Periodic):
     """Takes today's DSO snapshot when missing, then daily; a :class:`~gateway.ports.Service`.
 
     Args:
@@ -306,6 +307,9 @@ class DsoSnapshotter:
         period_days: the sales period of the figures.
         clock: the current time (aware); its UTC date is the snapshot's as-of date.
     """
+
+    task_name = "dso-snapshotter"
+    retry_seconds = RETRY_SECONDS
 
     def __init__(
         self,
@@ -325,33 +329,15 @@ class DsoSnapshotter:
         """Set once the first pass is over (today's snapshot found or taken, or it failed)."""
         self.last: SnapshotResult | None = None
         """The last snapshot this process took."""
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
 
-    async def start(self) -> None:
-        """Check for today's snapshot, then daily, in the background until :meth:`stop`."""
-        self._stop.clear()
-        self._task = asyncio.create_task(self._run(), name="dso-snapshotter")
-
-    async def stop(self) -> None:
-        """Stop (a snapshot in progress finishes first)."""
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            wait = None
-            try:
-                await self.run_once()
-            except Exception:  # storage down or bad data: log, try again soon
-                log.exception("DSO snapshot failed")
-                wait = RETRY_SECONDS
+    async def round(self) -> float:
+        """Take today's snapshot if missing; the next round just after the next midnight UTC."""
+        try:
+            await self.run_once()
+        finally:
             self.checked.set()
-            wait = wait or seconds_to_next_run(self.clock())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), wait)
+        return seconds_to_next_run(self.clock())
 
     async def run_once(self) -> SnapshotResult | None:
         """Take today's snapshot unless stored already, and alert; None when it was there."""

@@ -17,11 +17,10 @@ Must not import ``gateway.web``, ``gateway.cli`` or any adapter.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from gateway.background import Periodic
 from gateway.pipeline.context import utc_now
 
 if TYPE_CHECKING:
@@ -91,7 +90,7 @@ def describe_ack_errors(ack: FunctionalAck, set_ack: SetAck | None) -> str:
     return "; ".join(parts)
 
 
-class OverdueMonitor:
+class OverdueMonitor(Periodic):
     """Marks sent documents whose ack is past due ``overdue``; a :class:`~gateway.ports.Service`.
 
     Args:
@@ -100,6 +99,8 @@ class OverdueMonitor:
         alerts: where each overdue document is reported.
         clock: the current time (aware).
     """
+
+    task_name = "ack-overdue"
 
     def __init__(
         self,
@@ -113,29 +114,13 @@ class OverdueMonitor:
         self.interval = interval
         self.alerts = alerts
         self.clock = clock
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
+        self.retry_seconds = interval
 
-    async def start(self) -> None:
-        """Check in the background until :meth:`stop`."""
-        self._stop.clear()
-        self._task = asyncio.create_task(self._run(), name="ack-overdue")
-
-    async def stop(self) -> None:
-        """Stop checking."""
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.check_once()
-            except Exception:  # storage down: try again next time
-                log.exception("overdue ack check failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval)
+    async def round(self) -> float:
+        """Mark what is overdue; the next round after ``interval`` seconds."""
+        await self.check_once()
+        return self.interval
 
     async def check_once(self) -> list[DocumentRecord]:
         """Mark what is overdue now and alert; returns the documents marked."""

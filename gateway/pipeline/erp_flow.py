@@ -23,14 +23,13 @@ Must not import ``gateway.web``, ``gateway.cli`` or any adapter.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import datetime as dt
 import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from gateway.background import Periodic
 from gateway.errors import GatewayError
 from gateway.pipeline.acktracking import OverdueMonitor
 from gateway.pipeline.context import utc_now
@@ -219,7 +218,7 @@ def open_item_of(invoice: Invoice, partner: PartnerProfile, erp_invoice_id: str)
     )
 
 
-class InvoicePoller:
+class InvoicePoller(Periodic):
     """Sends each posted invoice once as an 810; a :class:`~gateway.ports.Service`.
 
     Args:
@@ -229,6 +228,8 @@ class InvoicePoller:
         alerts: where invoices that cannot be rendered are reported.
         clock: the current time (aware).
     """
+
+    task_name = "invoice-poller"
 
     def __init__(
         self,
@@ -244,8 +245,8 @@ class InvoicePoller:
         self.cursor_name = f"invoices:{erp_name}"
         self.alerts = alerts
         self.clock = clock
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
+        self.retry_seconds = ctx.settings.invoice_poll_seconds
         self._mappings: dict[str, PartnerMappings] = {}
         self.sent = 0
 
@@ -256,27 +257,10 @@ class InvoicePoller:
             self._mappings[partner.id] = mappings
         return mappings.outbound_for(document_type)
 
-    async def start(self) -> None:
-        """Poll in the background every ``Settings.invoice_poll_seconds``."""
-        self._stop.clear()
-        self._task = asyncio.create_task(self._run(), name="invoice-poller")
-
-    async def stop(self) -> None:
-        """Stop polling (a page in progress commits or rolls back first)."""
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        interval = self.ctx.settings.invoice_poll_seconds
-        while not self._stop.is_set():
-            try:
-                await self.poll_once()
-            except Exception:  # ERP or storage down: log, try again next time
-                log.exception("invoice poll failed", extra={"cursor": self.cursor_name})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), interval)
+    async def round(self) -> float:
+        """Send what was posted since the cursor; the next round in ``invoice_poll_seconds``."""
+        await self.poll_once()
+        return self.ctx.settings.invoice_poll_seconds
 
     async def poll_once(self) -> int:
         """Fetch and send every invoice posted since the cursor; return how many."""

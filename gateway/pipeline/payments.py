@@ -23,12 +23,11 @@ Must not import ``gateway.web``, ``gateway.cli`` or any adapter.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING, Final
 
+from gateway.background import Periodic
 from gateway.errors import DeliveryError, TransientDeliveryError
 from gateway.ports import PaymentRecord, PaymentSink
 
@@ -73,7 +72,7 @@ def payment_records(app: ApplicationRecord) -> list[PaymentRecord]:
     return [first, reversal]
 
 
-class PaymentPusher:
+class PaymentPusher(Periodic):
     """Pushes cash applications to the ERP connector; a :class:`~gateway.ports.Service`.
 
     Args:
@@ -85,6 +84,8 @@ class PaymentPusher:
         permanent_backoff: the wait before a row the ERP refused is tried again.
         clock: monotonic seconds (the backoff's clock).
     """
+
+    task_name = "payment-pusher"
 
     def __init__(
         self,
@@ -105,30 +106,14 @@ class PaymentPusher:
         self.permanent_backoff = permanent_backoff
         self.clock = clock
         self._not_before: dict[int, float] = {}
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
+        self.retry_seconds = interval
         self.pushed = 0
 
-    async def start(self) -> None:
-        """Push in the background every ``interval`` seconds."""
-        self._stop.clear()
-        self._task = asyncio.create_task(self._run(), name="payment-pusher")
-
-    async def stop(self) -> None:
-        """Stop (a push in progress finishes first)."""
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.push_once()
-            except Exception:  # storage down: log, try again next time
-                log.exception("payment push failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval)
+    async def round(self) -> float:
+        """Push one batch; the next round comes after ``interval`` seconds."""
+        await self.push_once()
+        return self.interval
 
     async def push_once(self) -> int:
         """One round; returns how many applications were marked ``pushed``."""

@@ -62,6 +62,7 @@ from gateway.storage.unit import Unit
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
+    from gateway.settings import Settings
     from gateway.x12.control import ControlKind
 
 __all__ = ["SchemaOutOfDateError", "Store", "Unit"]
@@ -135,6 +136,16 @@ class Store(LedgerStore, AccountsStore, CashStore, DsoStore):
             await engine.dispose()
             raise
         return cls(engine, data_dir=data_dir, payloads_in_db=payloads_in_db)
+
+    @classmethod
+    async def from_settings(cls, settings: Settings, *, check_schema: bool = True) -> Store:
+        """:meth:`open` the store the settings name (database, data directory, payloads)."""
+        return await cls.open(
+            settings.database_url,
+            data_dir=settings.data_dir,
+            payloads_in_db=settings.payloads == "database",
+            check_schema=check_schema,
+        )
 
     # -- payloads -------------------------------------------------------------------------
     async def put_payload(self, data: bytes) -> str:

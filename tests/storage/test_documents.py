@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from gateway.settings import Settings
 from gateway.storage import Controls, DocumentQuery, NewDocument, State, Store
 from gateway.storage.migrate import upgrade
 
@@ -231,6 +232,30 @@ async def test_payloads_in_db(database_url: str, data_dir: Path) -> None:
     finally:
         await store.close()
     assert not (data_dir / "payloads").exists()
+
+
+async def test_settings_choose_where_payloads_go(
+    database_url: str, data_dir: Path, tmp_path: Path
+) -> None:
+    """``payloads: database``: a process on another machine (another data dir) reads them."""
+    await upgrade(database_url)
+    here = Settings(database_url=database_url, data_dir=data_dir, payloads="database")
+    there = here.model_copy(update={"data_dir": tmp_path / "elsewhere"})
+    receiving = await Store.from_settings(here)
+    reading = await Store.from_settings(there)
+    try:
+        record = await receiving.receive(b"ISA from far away", partner_id=None, channel="http")
+        assert await reading.get_payload(record.payload_sha256) == b"ISA from far away"
+    finally:
+        await receiving.close()
+        await reading.close()
+    assert not (data_dir / "payloads").exists()
+    files = await Store.from_settings(here.model_copy(update={"payloads": "files"}))
+    try:
+        record = await files.receive(b"ISA kept on disk", partner_id=None, channel="http")
+    finally:
+        await files.close()
+    assert (data_dir / "payloads").is_dir() and files.payload_dir == data_dir / "payloads"
 
 
 async def test_two_stores_on_one_database_see_each_other(
