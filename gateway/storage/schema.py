@@ -332,3 +332,15 @@ dso_snapshots = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 """The DSO figures of one partner (``*``: the portfolio) as of one day, taken daily."""
+
+ui_sessions = sa.Table(
+    "ui_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("started", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False, index=True),
+)
+"""Browser sessions, shared by every process of the web role: by the sha256 of the session id
+(the cookie holds the id), the principal, CSRF token and pending notices in ``data``, and
+``started``/``last_seen`` as Unix times."""

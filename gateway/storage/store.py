@@ -57,6 +57,7 @@ from gateway.storage.rows import (
     utcnow,
 )
 from gateway.storage.schema import documents, events, payloads
+from gateway.storage.sessions import SessionRows
 from gateway.storage.unit import Unit
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class SchemaOutOfDateError(GatewayError):
     """The database schema is behind the code; the message says to run ``o2c db upgrade``."""
 
 
-class Store(LedgerStore, AccountsStore, CashStore, DsoStore):
+class Store(LedgerStore, AccountsStore, CashStore, DsoStore, SessionRows):
     """See the module docstring. Build with :meth:`open`, end with :meth:`close`.
 
     The API keys, users and audit log methods come from

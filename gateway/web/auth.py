@@ -265,7 +265,7 @@ def login_redirect(request: web.Request) -> web.HTTPException:
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Authenticate a browser page by its session cookie; check CSRF on every post."""
     sessions = request.config_dict[SESSIONS]
-    session = sessions.get(request.cookies.get(SESSION_COOKIE))
+    session = await sessions.get(request.cookies.get(SESSION_COOKIE))
     if session is not None:
         request[SESSION] = session
         request[PRINCIPAL] = session.principal
@@ -273,7 +273,12 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         raise login_redirect(request)
     if request.method not in SAFE_METHODS:
         await _check_csrf(request, sessions, session)
-    return await handler(request)
+    try:
+        return await handler(request)
+    finally:
+        # notices for the next page (often set just before a 303) and the last use
+        if request.get(SESSION) is session and session is not None:
+            await sessions.save(session)
 
 
 def require_browser_role(request: web.Request, roles: tuple[Role, ...]) -> Principal:

@@ -60,7 +60,7 @@ async def test_a_wrong_password_or_unknown_user_is_refused_alike(
         assert resp.status == 401
         assert SESSION_COOKIE not in resp.cookies
         assert "The user name or password is wrong." in await resp.text()
-    assert len(client.app[SESSIONS]) == 0
+    assert await client.app[CONTEXT].store.count_sessions() == 0
     actions = [(e["actor"], e["action"]) for e in await store.audit_log()]
     assert actions[:2] == [("nobody", "ui_login_failed"), ("alice", "ui_login_failed")]
     resp = await client.get("/ui/", allow_redirects=False)
@@ -77,7 +77,7 @@ async def test_sign_in_without_its_csrf_token_is_403(client: Client, users: User
         "/ui/login", data={**form, "csrf_token": "forged"}, allow_redirects=False
     )
     assert resp.status == 403
-    assert len(client.app[SESSIONS]) == 0
+    assert await client.app[CONTEXT].store.count_sessions() == 0
 
 
 async def test_posts_need_the_session_csrf_token(
@@ -114,7 +114,7 @@ async def test_sign_out_ends_the_session_server_side(client: Client, users: User
     )
     assert out.status == 303
     assert out.headers["Location"] == "/ui/login"
-    assert len(client.app[SESSIONS]) == 0
+    assert await client.app[CONTEXT].store.count_sessions() == 0
     # The old cookie, replayed, is worth nothing now.
     client.session.cookie_jar.update_cookies({SESSION_COOKIE: cookie})
     resp = await client.get("/ui/documents", allow_redirects=False)
@@ -173,17 +173,17 @@ def test_after_sign_in_only_pages_of_this_site_are_followed() -> None:
     assert safe_next("/ui") == "/ui/"
 
 
-def test_session_cookies_are_signed() -> None:
+async def test_session_cookies_are_signed() -> None:
     store = SessionStore(b"k" * 32)
     from gateway.storage.records import Principal
 
-    session, cookie = store.create(Principal(name="alice", role="admin"))
-    assert store.get(cookie) is session
+    session, cookie = await store.create(Principal(name="alice", role="admin"))
+    assert await store.get(cookie) is session
     session_id, _, signature = cookie.rpartition(".")
     assert session_id == session.id
-    assert store.get(session_id) is None
-    assert store.get(f"{session_id}.{signature[:-2]}AA") is None
-    assert SessionStore(b"x" * 32).get(cookie) is None  # another key signs differently
+    assert await store.get(session_id) is None
+    assert await store.get(f"{session_id}.{signature[:-2]}AA") is None
+    assert await SessionStore(b"x" * 32).get(cookie) is None  # another key signs differently
     token, signed = store.login_token()
     assert store.login_token_ok(token, signed)
     assert not store.login_token_ok(token + "x", signed)

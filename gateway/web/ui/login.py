@@ -116,8 +116,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     sessions = request.config_dict[SESSIONS]
     previous = request.get(SESSION)
     if previous is not None:
-        sessions.drop(previous)
-    _, cookie = sessions.create(principal)
+        await sessions.drop(previous)
+        del request[SESSION]  # gone: not written back after this request
+    _, cookie = await sessions.create(principal)
     await store.audit(principal.name, "ui_login", "ui", {"address": address})
     response = web.HTTPSeeOther(target)
     response.set_cookie(
@@ -136,7 +137,8 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     """``POST /ui/logout``: end the session and go back to the sign-in form."""
     session = request[SESSION]
-    request.config_dict[SESSIONS].drop(session)
+    await request.config_dict[SESSIONS].drop(session)
+    del request[SESSION]  # gone: not written back after this request
     await request.config_dict[CONTEXT].store.audit(session.principal.name, "ui_logout", "ui")
     response = web.HTTPSeeOther(LOGIN_PATH)
     response.del_cookie(SESSION_COOKIE, path=BROWSER_PREFIX)

@@ -101,7 +101,7 @@ def install_ui(
     ``THROTTLE``), where tests and the service find them.
     """
     policy = policy or SessionPolicy()
-    sessions = SessionStore(session_key(ctx.settings), policy)
+    sessions = SessionStore(session_key(ctx.settings), policy, backend=ctx.store)
     app[SESSIONS] = sessions
     app[THROTTLE] = LoginThrottle(policy, clock=lambda: sessions.clock())
     ui = web.Application(middlewares=[page_errors, session_middleware])

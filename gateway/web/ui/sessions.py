@@ -1,15 +1,19 @@
 """Browser sessions, CSRF tokens and login throttling for the web UI.
 
-A session lives in this process's memory (:class:`SessionStore`); the browser holds
-only its random id, signed with HMAC-SHA256 (``<id>.<signature>``), in an HttpOnly,
-SameSite=Strict cookie. A session ends at logout, after :attr:`SessionPolicy.lifetime`
-from login, or after :attr:`SessionPolicy.idle` without a request. Each session has
+A session lives in the database (:class:`SessionStore` over a :class:`SessionBackend`,
+the store's ``ui_sessions`` table), so every process of the web role, on any machine,
+serves it; without a backend (unit tests) it lives in this process's memory. The
+browser holds only its random id, signed with HMAC-SHA256 (``<id>.<signature>``), in an
+HttpOnly, SameSite=Strict cookie; the table holds the id's sha256. A session ends at
+logout, after :attr:`SessionPolicy.lifetime` from login, or after
+:attr:`SessionPolicy.idle` without a request. Each session has
 its own CSRF token, which every form posts back.
 
-Limitation: sessions are not shared between processes and do not survive a restart
-(a person signs in again). Run the web role in one process, or put sticky sessions in
-front of several. The signing key is the secret ``UI_SESSION_KEY``; without it a random
-key is made per process (logged as a warning), which ends every session at restart.
+Every process must sign with the same key: the secret ``UI_SESSION_KEY``. Without it a
+random key is made per process (logged as a warning), which suits a single process and
+ends every session at restart. Notices and the last-use time are written back after
+each request that changed them (the last-use time at most once a minute). The sign-in
+throttle (:class:`LoginThrottle`) counts per process.
 
 The sign-in form, shown before any session exists, is protected by a signed
 double-submit token (:meth:`SessionStore.login_token`).
@@ -26,12 +30,12 @@ import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
+
+from gateway.storage.records import Principal
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from gateway.storage.records import Principal
 
 SESSION_COOKIE = "o2c_session"
 LOGIN_COOKIE = "o2c_login"
@@ -62,6 +66,32 @@ class SessionPolicy:
     secure_cookies: bool | None = None
 
 
+class SessionBackend(Protocol):
+    """Where sessions are kept (the store's ``ui_sessions`` table); see the module docstring."""
+
+    async def load_session(self, id_hash: str) -> tuple[dict[str, Any], float, float] | None:
+        """``(data, started, last_seen)`` of a session, or None."""
+        ...
+
+    async def save_session(
+        self, id_hash: str, data: dict[str, Any], started: float, last_seen: float
+    ) -> None:
+        """Insert or replace a session."""
+        ...
+
+    async def delete_session(self, id_hash: str) -> None:
+        """Forget a session."""
+        ...
+
+    async def purge_sessions(self, *, seen_before: float, started_before: float) -> int:
+        """Delete the expired sessions."""
+        ...
+
+
+_TOUCH_SECONDS = 60.0
+"""A session's last use is written back at most this often (the idle limit is minutes)."""
+
+
 @dataclass(slots=True)
 class Session:
     """One signed-in browser: who, its CSRF token, when it started and was last used."""
@@ -73,6 +103,22 @@ class Session:
     last_seen: float
     notices: list[str] = field(default_factory=list)
     """Messages to show on the next page (``flash`` messages), then dropped."""
+    saved: tuple[float, tuple[str, ...]] = (0.0, ())
+    """``(last_seen, notices)`` as last written to the backend."""
+
+    def data(self) -> dict[str, Any]:
+        """What the backend keeps besides the times."""
+        p = self.principal
+        return {
+            "principal": {
+                "name": p.name,
+                "role": p.role,
+                "partner_id": p.partner_id,
+                "key_id": p.key_id,
+            },
+            "csrf_token": self.csrf_token,
+            "notices": list(self.notices),
+        }
 
     def take_notices(self) -> list[str]:
         """The pending notices, which are then cleared."""
@@ -84,8 +130,13 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
+def _hash(session_id: str) -> str:
+    """What the backend keys a session by: the id's sha256 (the cookie alone opens it)."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
 class SessionStore:
-    """In-process sessions keyed by random id; cookies carry the id with an HMAC."""
+    """Sessions keyed by random id; cookies carry the id with an HMAC."""
 
     def __init__(
         self,
@@ -93,11 +144,14 @@ class SessionStore:
         policy: SessionPolicy | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        backend: SessionBackend | None = None,
     ) -> None:
         self.policy = policy or SessionPolicy()
         self.clock = clock
         self._key = key
+        self._backend = backend
         self._sessions: dict[str, Session] = {}
+        """Without a backend: the sessions themselves."""
 
     def _sign(self, purpose: str, value: str) -> str:
         mac = hmac.new(self._key, f"{purpose}:{value}".encode(), hashlib.sha256)
@@ -111,9 +165,9 @@ class SessionStore:
             return None
         return value
 
-    def create(self, principal: Principal) -> tuple[Session, str]:
+    async def create(self, principal: Principal) -> tuple[Session, str]:
         """A new session for ``principal``; returns it with its cookie value."""
-        self._purge()
+        await self._purge()
         now = self.clock()
         session = Session(
             id=secrets.token_urlsafe(32),
@@ -122,30 +176,72 @@ class SessionStore:
             started=now,
             last_seen=now,
         )
-        self._sessions[session.id] = session
+        if self._backend is None:
+            self._sessions[session.id] = session
+        else:
+            await self._write(session)
         return session, f"{session.id}.{self._sign('session', session.id)}"
 
-    def get(self, cookie: str | None) -> Session | None:
+    async def get(self, cookie: str | None) -> Session | None:
         """The live session a cookie names (its idle clock restarts), or None."""
         session_id = self._unsign("session", cookie)
         if session_id is None:
             return None
-        session = self._sessions.get(session_id)
+        session = await self._find(session_id)
         if session is None:
             return None
         now = self.clock()
         if self._expired(session, now):
-            del self._sessions[session_id]
+            await self.drop(session)
             return None
         session.last_seen = now
         return session
 
-    def drop(self, session: Session) -> None:
+    async def save(self, session: Session) -> None:
+        """Write back what a request changed: notices, and the last use once a minute."""
+        if self._backend is None:
+            return
+        last_seen, notices = session.saved
+        if tuple(session.notices) != notices or session.last_seen - last_seen >= _TOUCH_SECONDS:
+            await self._write(session)
+
+    async def drop(self, session: Session) -> None:
         """End a session (logout)."""
         self._sessions.pop(session.id, None)
+        if self._backend is not None:
+            await self._backend.delete_session(_hash(session.id))
 
     def __len__(self) -> int:
+        """Sessions held in this process's memory (none with a backend)."""
         return len(self._sessions)
+
+    async def _find(self, session_id: str) -> Session | None:
+        if self._backend is None:
+            return self._sessions.get(session_id)
+        found = await self._backend.load_session(_hash(session_id))
+        if found is None:
+            return None
+        data, started, last_seen = found
+        try:
+            p = data["principal"]
+            principal = Principal(
+                name=p["name"], role=p["role"], partner_id=p["partner_id"], key_id=p["key_id"]
+            )
+            notices = [str(n) for n in data["notices"]]
+            session = Session(
+                session_id, principal, str(data["csrf_token"]), started, last_seen, notices
+            )
+        except (KeyError, TypeError):  # written by another version: sign in again
+            return None
+        session.saved = (last_seen, tuple(notices))
+        return session
+
+    async def _write(self, session: Session) -> None:
+        assert self._backend is not None
+        await self._backend.save_session(
+            _hash(session.id), session.data(), session.started, session.last_seen
+        )
+        session.saved = (session.last_seen, tuple(session.notices))
 
     def _expired(self, session: Session, now: float) -> bool:
         return (
@@ -153,8 +249,13 @@ class SessionStore:
             or now - session.last_seen > self.policy.idle
         )
 
-    def _purge(self) -> None:
+    async def _purge(self) -> None:
         now = self.clock()
+        if self._backend is not None:
+            await self._backend.purge_sessions(
+                seen_before=now - self.policy.idle, started_before=now - self.policy.lifetime
+            )
+            return
         for session_id in [k for k, s in self._sessions.items() if self._expired(s, now)]:
             del self._sessions[session_id]
 
