@@ -33,7 +33,7 @@ from gateway.pipeline.receiver import PipelineReceiver
 from gateway.pipeline.worker import Worker
 from gateway.ports import GatewayContext, Service, load_adapters
 from gateway.storage import Store
-from gateway.web.app import create_app
+from gateway.web.app import create_app, create_metrics_app
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -102,6 +102,8 @@ async def serve(
                     running.services[name] = service
         if role in ("all", "api"):
             running.http_url = await _start_http(ctx, adapters, stack)
+        elif settings.metrics_port is not None:
+            running.http_url = await _start_http(ctx, adapters, stack, metrics_only=True)
         running.sftp_port = _sftp_port(running)
         if on_ready is not None:
             on_ready(running)
@@ -165,15 +167,26 @@ async def _start_workers(
     stack.push_async_callback(_join)
 
 
-async def _start_http(ctx: GatewayContext, adapters: AdapterRegistry, stack: AsyncExitStack) -> str:
+async def _start_http(
+    ctx: GatewayContext,
+    adapters: AdapterRegistry,
+    stack: AsyncExitStack,
+    *,
+    metrics_only: bool = False,
+) -> str:
+    """The HTTP listener: the whole app, or (``metrics_only``) ``/metrics`` and ``/healthz``."""
     settings = ctx.settings
-    app = create_app(ctx, routes=adapters.routes, certificates=adapters.certificates)
+    if metrics_only:
+        app = create_metrics_app(ctx, certificates=adapters.certificates)
+        port = settings.metrics_port or 0
+    else:
+        app = create_app(ctx, routes=adapters.routes, certificates=adapters.certificates)
+        port = settings.http_port
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10)
     await runner.setup()
     stack.push_async_callback(runner.cleanup)
-    site = web.TCPSite(runner, settings.http_host, settings.http_port)
+    site = web.TCPSite(runner, settings.http_host, port)
     await site.start()
-    port = settings.http_port
     server = getattr(site, "_server", None)
     sockets = getattr(server, "sockets", None) or []
     if sockets:

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     """First retry delay; it doubles with each attempt (with jitter of 0.5x to 1.5x)."""
     retry_max_seconds: float = Field(default=300.0, gt=0)
     """Longest retry delay."""
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    """Where a ``worker`` or ``sftp`` process serves ``/metrics`` and ``/healthz`` (on
+    ``http_host``); None: not at all. ``api`` and ``all`` serve them on ``http_port``."""
     payloads: Literal["files", "database"] = "files"
     """Where raw payloads are kept: ``files`` under ``data_dir/payloads`` (fsynced), or
     ``database`` (in the ``payloads`` table). Processes on several machines need

@@ -97,6 +97,27 @@ async def _attach_metrics(app: web.Application) -> AsyncIterator[None]:
     metrics.detach()
 
 
+def create_metrics_app(
+    ctx: GatewayContext,
+    *,
+    registry_metrics: GatewayMetrics | None = None,
+    certificates: Sequence[CertificateSource] = (),
+) -> web.Application:
+    """Only ``/healthz`` and ``/metrics``: what a worker or sftp process serves (no API, no UI).
+
+    Prometheus scrapes each process of those roles on ``Settings.metrics_port``; the
+    counters and latencies it reads are that process's own.
+    """
+    app = web.Application(middlewares=[metrics_middleware, error_middleware])
+    app[CONTEXT] = ctx
+    app[CERTIFICATES] = tuple(certificates)
+    app[METRICS] = registry_metrics or GatewayMetrics()
+    app.cleanup_ctx.append(_attach_metrics)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_view)
+    return app
+
+
 def create_app(
     ctx: GatewayContext,
     *,
