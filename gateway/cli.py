@@ -21,6 +21,7 @@ from gateway.errors import ConfigError, DocumentError, GatewayError, MappingErro
 from gateway.partners import PartnerProfile, PartnerRegistry, scaffold
 from gateway.pipeline.onboarding import check_partner
 from gateway.pipeline.outbound import render_document
+from gateway.pipeline.partner_render import render_for_partner
 from gateway.pipeline.process import (
     GroupResult,
     InterchangeResult,
@@ -288,8 +289,16 @@ def _id_pair(value: str | None, what: str) -> tuple[str, str] | None:
 
 
 def cmd_render(args: argparse.Namespace, out: TextIO) -> int:
-    """``o2c render``: canonical JSON to X12."""
+    """``o2c render``: canonical JSON to X12 (as that partner gets it, with ``--partner``)."""
     data = _read(args.file)
+    if args.partner and (args.sender or args.receiver):
+        raise UsageError("--partner takes the envelope from the profile: drop --sender/--receiver")
+    if args.partner:
+        settings = Settings.load()
+        registry = PartnerRegistry.load(settings.partners_dir)
+        written = render_for_partner(data, args.partner, registry, settings)
+        out.write(written.data.decode("latin-1"))
+        return EXIT_OK
     written = render_document(
         data,
         sender=_id_pair(args.sender, "--sender"),

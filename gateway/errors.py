@@ -4,7 +4,15 @@
 GatewayError
 ├── ConfigError                 bad YAML, unknown adapter, missing secret
 ├── UsageError                  a command was called with arguments that cannot work
+│   └── CashActionError         a refused AR queue action; the message is for the clerk
+├── OpenItemsError              an open-items CSV with bad rows (every one in ``problems``)
+├── LedgerError                 DSO invoices/payments files with bad rows (``problems``)
+├── DsoSnapshotError            a stored DSO snapshot that cannot be read back
+├── ControlNumbersExhaustedError  a control-number counter at its maximum; a person resets it
+├── LeaseLostError              a worker's claim was taken over: its unit rolls back
+├── SchemaOutOfDateError        the database is behind the code: run ``o2c db upgrade``
 ├── DocumentError               the input is wrong; never retried; carries its ack code and position
+│   ├── DocumentTooLargeError   over ``max_document_bytes``: refused before anything is stored
 │   ├── EnvelopeError           TA1 for ISA/IEA, AK9/IK9 for GS/GE, AK5/IK5 for ST/SE
 │   ├── SegmentError            segment/element problems: 997 AK3/AK4 or 999 IK3/IK4 codes
 │   ├── UnsupportedDocumentError  a well-formed document we have no mapping for
@@ -24,6 +32,9 @@ and what was found. This module imports nothing from the project.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+_MAX_PROBLEMS_SHOWN = 20
+"""Problems a :class:`LedgerError` message lists before "... and N more"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +154,91 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Authentication, other 4xx, ERP validation: parked for a person."""
+
+
+class CashActionError(UsageError):
+    """A refused cash action; ``str(exc)`` says why, for the clerk."""
+
+
+class OpenItemsError(GatewayError):
+    """The open-items file cannot be used; ``problems`` holds every finding as file:line: text."""
+
+    def __init__(self, message: str, *, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class DsoSnapshotError(GatewayError):
+    """A stored snapshot's figures are not what :meth:`PartnerFigures.as_json` writes."""
+
+
+class LedgerError(GatewayError):
+    """The invoices or payments are wrong; ``problems`` lists each as ``file:line: column: why``.
+
+    Raised for a whole file at once: every bad row is collected before raising.
+    """
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        if len(problems) == 1:
+            message = problems[0]
+        else:
+            shown = problems[:_MAX_PROBLEMS_SHOWN]
+            more = len(problems) - len(shown)
+            tail = [f"... and {more} more"] if more else []
+            message = f"{source}: {len(problems)} problems\n  " + "\n  ".join(shown + tail)
+        super().__init__(message)
+
+
+class ControlNumbersExhaustedError(GatewayError):
+    """A control-number counter reached its maximum; a person must reset it.
+
+    Never retried: the same call would fail again. ``scope`` and ``kind`` name
+    the counter.
+    """
+
+    def __init__(self, scope: str, kind: str, maximum: int) -> None:
+        super().__init__(
+            f"{kind} control numbers for {scope} are exhausted: {maximum} was the last one; "
+            "reset the counter once the partner's duplicate window allows reusing numbers"
+        )
+        self.scope = scope
+        self.kind = kind
+        self.maximum = maximum
+
+
+class DocumentTooLargeError(DocumentError):
+    """An inbound file is over ``Settings.max_document_bytes``; nothing was stored.
+
+    A :class:`~gateway.errors.DocumentError` so that adapters, which may import only
+    ``gateway.errors``, can catch it. ``size`` and ``limit`` are in bytes.
+    """
+
+    def __init__(self, size: int, limit: int) -> None:
+        DocumentError.__init__(
+            self,
+            f"document of {size} bytes is over the limit of {limit} bytes "
+            "(max_document_bytes); it was not stored",
+        )
+        self.size = size
+        self.limit = limit
+
+
+class LeaseLostError(GatewayError):
+    """A worker's claim on a document was taken over (its lease expired) before it committed.
+
+    The unit rolls back: the new owner's work is the one that counts. This is the fence
+    that keeps a slow worker from committing a second copy of what another one did.
+    """
+
+    def __init__(self, doc_id: int, owner: str) -> None:
+        super().__init__(
+            f"document {doc_id}: the claim of {owner} was taken over by another worker"
+        )
+        self.doc_id = doc_id
+        self.owner = owner
+
+
+class SchemaOutOfDateError(GatewayError):
+    """The database schema is behind the code; the message says to run ``o2c db upgrade``."""

@@ -18,7 +18,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Final, NamedTuple
 
-from gateway.errors import GatewayError
+from gateway.errors import OpenItemsError as OpenItemsError  # re-exported: it was defined here
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -39,14 +39,6 @@ COLUMNS: Final = (
 _REQUIRED: Final = ("invoice_number", "partner_id", "invoice_date", "due_date", "amount")
 _MAX_PROBLEMS: Final = 50
 _HUNDRED: Final = Decimal(100)
-
-
-class OpenItemsError(GatewayError):
-    """The open-items file cannot be used; ``problems`` holds every finding as file:line: text."""
-
-    def __init__(self, message: str, *, problems: list[str]) -> None:
-        super().__init__(message)
-        self.problems = problems
 
 
 class OpenItem(NamedTuple):

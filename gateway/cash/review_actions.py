@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from gateway.errors import UsageError
+from gateway.errors import CashActionError as CashActionError  # re-exported: it was defined here
 from gateway.storage.cash_rows import ZERO, NewApplication
 
 if TYPE_CHECKING:
@@ -29,10 +29,6 @@ _CENT: Final = Decimal("0.01")
 _REASON_CODE: Final = re.compile(r"[A-Za-z0-9]{1,16}")
 MAX_NOTE: Final = 2000
 """Longest note text one action adds."""
-
-
-class CashActionError(UsageError):
-    """A refused cash action; ``str(exc)`` says why, for the clerk."""
 
 
 def _amount(value: object, what: str) -> Decimal:

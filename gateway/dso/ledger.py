@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate, chain, repeat
 from typing import TYPE_CHECKING, Final, cast
 
-from gateway.errors import GatewayError
+from gateway.errors import LedgerError as LedgerError  # re-exported: it was defined here
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -35,28 +35,8 @@ if TYPE_CHECKING:
 
 PORTFOLIO: Final = "*"
 """The partner id of the row for all partners together."""
-_MAX_SHOWN: Final = 20
 _DATE_BITS: Final = 22  # date.max.toordinal() is 3,652,059 < 2**22
 _SEPARATOR: Final = "\x1f"  # joins partner id and invoice number; no partner id holds it
-
-
-class LedgerError(GatewayError):
-    """The invoices or payments are wrong; ``problems`` lists each as ``file:line: column: why``.
-
-    Raised for a whole file at once: every bad row is collected before raising.
-    """
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        if len(problems) == 1:
-            message = problems[0]
-        else:
-            shown = problems[:_MAX_SHOWN]
-            more = len(problems) - len(shown)
-            tail = [f"... and {more} more"] if more else []
-            message = f"{source}: {len(problems)} problems\n  " + "\n  ".join(shown + tail)
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)

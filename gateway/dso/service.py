@@ -46,7 +46,7 @@ from gateway.dso.ledger import PORTFOLIO, Invoice, Ledger, Payment
 from gateway.dso.metrics import DsoReport, PartnerFigures, compute
 from gateway.dso.thresholds import crossed_thresholds, partner_thresholds
 from gateway.dso.trends import Trend, trend
-from gateway.errors import GatewayError
+from gateway.errors import DsoSnapshotError as DsoSnapshotError  # re-exported: it was defined here
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -75,10 +75,6 @@ class PartnerAlerts(Protocol):
     ) -> bool:
         """Post one alert about a partner; True when it was taken."""
         ...
-
-
-class DsoSnapshotError(GatewayError):
-    """A stored snapshot's figures are not what :meth:`PartnerFigures.as_json` writes."""
 
 
 # -- the ledger and figures from the store -------------------------------------------------

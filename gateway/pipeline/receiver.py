@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gateway.errors import DocumentError, MappingError
+from gateway.errors import (
+    DocumentTooLargeError as DocumentTooLargeError,
+)  # re-exported: it was defined here
 from gateway.storage import Controls
 from gateway.xmldocs import compile_xpath, parse_xml, xpath_nodes, xpath_text
 
@@ -51,23 +54,6 @@ _TYPE_HINTS = {
     "text/xml": "xml",
     "application/json": "json",
 }
-
-
-class DocumentTooLargeError(DocumentError):
-    """An inbound file is over ``Settings.max_document_bytes``; nothing was stored.
-
-    A :class:`~gateway.errors.DocumentError` so that adapters, which may import only
-    ``gateway.errors``, can catch it. ``size`` and ``limit`` are in bytes.
-    """
-
-    def __init__(self, size: int, limit: int) -> None:
-        DocumentError.__init__(
-            self,
-            f"document of {size} bytes is over the limit of {limit} bytes "
-            "(max_document_bytes); it was not stored",
-        )
-        self.size = size
-        self.limit = limit
 
 
 class Wakeup:

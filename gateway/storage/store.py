@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from gateway.errors import GatewayError
+from gateway.errors import (
+    SchemaOutOfDateError as SchemaOutOfDateError,
+)  # re-exported: it was defined here
 from gateway.storage.accounts import AccountsStore
 from gateway.storage.cash import CashStore
 from gateway.storage.dso import DsoStore
@@ -88,10 +90,6 @@ def _settle(item: _Received, outcome: DocumentRecord | BaseException) -> None:
         future.set_exception(outcome)
     else:
         future.set_result(outcome)
-
-
-class SchemaOutOfDateError(GatewayError):
-    """The database schema is behind the code; the message says to run ``o2c db upgrade``."""
 
 
 class Store(LedgerStore, AccountsStore, CashStore, DsoStore, SessionRows):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from gateway.errors import GatewayError
+from gateway.errors import LeaseLostError as LeaseLostError  # re-exported: it was defined here
 from gateway.storage.records import Controls, Direction, DocumentRecord, State
 from gateway.storage.rows import (
     document_record,
@@ -57,21 +57,6 @@ _DOCUMENT_FIELDS = (
     "business_key",
     "canonical",
 )
-
-
-class LeaseLostError(GatewayError):
-    """A worker's claim on a document was taken over (its lease expired) before it committed.
-
-    The unit rolls back: the new owner's work is the one that counts. This is the fence
-    that keeps a slow worker from committing a second copy of what another one did.
-    """
-
-    def __init__(self, doc_id: int, owner: str) -> None:
-        super().__init__(
-            f"document {doc_id}: the claim of {owner} was taken over by another worker"
-        )
-        self.doc_id = doc_id
-        self.owner = owner
 
 
 class Unit:

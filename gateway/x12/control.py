@@ -24,28 +24,14 @@ from __future__ import annotations
 import threading
 from typing import Literal, Protocol
 
-from gateway.errors import GatewayError, UsageError
+from gateway.errors import (
+    ControlNumbersExhaustedError as ControlNumbersExhaustedError,
+)  # re-exported: it was defined here
+from gateway.errors import UsageError
 
 ControlKind = Literal["interchange", "group", "set"]
 KINDS: tuple[ControlKind, ...] = ("interchange", "group", "set")
 MAX_CONTROL_NUMBER = 999_999_999
-
-
-class ControlNumbersExhaustedError(GatewayError):
-    """A control-number counter reached its maximum; a person must reset it.
-
-    Never retried: the same call would fail again. ``scope`` and ``kind`` name
-    the counter.
-    """
-
-    def __init__(self, scope: str, kind: ControlKind, maximum: int) -> None:
-        super().__init__(
-            f"{kind} control numbers for {scope} are exhausted: {maximum} was the last one; "
-            "reset the counter once the partner's duplicate window allows reusing numbers"
-        )
-        self.scope = scope
-        self.kind = kind
-        self.maximum = maximum
 
 
 class ControlNumbers(Protocol):

@@ -143,6 +143,29 @@ def test_render_an_invoice_and_read_it_back(tmp_path: Path) -> None:
     assert Decimal(doc["total_amount"]) == Decimal("28.50")
 
 
+def test_render_for_a_partner_uses_its_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--partner``: the partner's ISA and GS ids, version and usage, as the service sends."""
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("O2C_PARTNERS_DIR", str(root / "partners"))
+    monkeypatch.setenv("O2C_MAPPINGS_DIR", str(root / "mappings"))
+    sample = root / "partners" / "bigbox" / "samples" / "invoice.json"
+    code, x12 = run("render", str(sample), "--to", "x12", "--partner", "bigbox")
+    assert code == 0
+    segments = [s.strip() for s in x12.split("~") if s.strip()]
+    isa = segments[0].split("*")
+    assert (isa[5], isa[6].strip()) == ("ZZ", "O2CGATEWAY")  # our ids, from the settings
+    assert (isa[7], isa[8].strip()) == ("12", "5555550100")  # BigBox's, from its profile
+    assert isa[15] == "P"  # its profile's outbound usage indicator
+    gs = segments[1].split("*")
+    assert gs[1] == "IN" and gs[3] == "5555550100" and gs[8] == "004010"
+    code, _ = run("render", str(sample), "--to", "x12", "--partner", "bigbox", "--sender", "ZZ:X")
+    assert code == 2  # the profile gives the envelope: no --sender with --partner
+    code, _ = run("render", str(sample), "--to", "x12", "--partner", "globex")
+    assert code in (1, 2)  # Globex takes XML, not 810s
+
+
 def test_render_refuses_a_document_that_is_not_outbound(tmp_path: Path) -> None:
     path = tmp_path / "po.json"
     path.write_text(json.dumps({"type": "remittance", "trace_number": "1", "payment_amount": "1"}))
