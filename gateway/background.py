@@ -12,6 +12,7 @@ Imports only the standard library.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -20,7 +21,7 @@ from typing import ClassVar
 log = logging.getLogger(__name__)
 
 
-class Periodic:
+class Periodic(abc.ABC):
     """Runs :meth:`round` in a background task from :meth:`start` until :meth:`stop`."""
 
     task_name: ClassVar[str] = "periodic"
@@ -32,9 +33,9 @@ class Periodic:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
+    @abc.abstractmethod
     async def round(self) -> float:
         """Do one round; return the seconds to wait before the next."""
-        raise NotImplementedError
 
     async def start(self) -> None:
         """Run rounds in the background until :meth:`stop`."""

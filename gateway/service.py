@@ -134,7 +134,9 @@ async def _start_workers(
     stack.push_async_callback(erp.close)
     alerts = ctx.alerts if isinstance(ctx.alerts, WebhookAlerts) else None
     services: dict[str, Service] = dict(erp_services(ctx, erp, alerts))
-    services["dso_snapshots"] = DsoSnapshotter(ctx.store, ctx.partners, alerts=alerts)
+    services["dso_snapshots"] = DsoSnapshotter(
+        ctx.store, ctx.partners, alerts=alerts, period_days=ctx.settings.dso_period_days
+    )
     for service_name, service in services.items():
         await service.start()  # invoice poller, overdue acks, DSO: stopped before the ERP closes
         stack.push_async_callback(service.stop)

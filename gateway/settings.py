@@ -135,6 +135,10 @@ class Settings(BaseSettings):
     """How often posted invoices are fetched from an ERP connector that lists them."""
     invoice_page_size: int = Field(default=100, ge=1, le=1000)
     """Invoices fetched per ERP call (and sent per transaction)."""
+    payment_push_seconds: float = Field(default=5.0, gt=0)
+    """How often cash applications are pushed to an ERP connector that takes payments."""
+    dso_period_days: int = Field(default=90, ge=1, le=366)
+    """The sales period (days) of the daily DSO snapshots and the dashboard's default."""
     ack_check_seconds: float = Field(default=60.0, gt=0)
     """How often sent documents whose 997/999 is past due are marked ``overdue``."""
     erp: dict[str, Any] = Field(default_factory=lambda: {"connector": "folder", "path": "erp"})

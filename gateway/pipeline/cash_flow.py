@@ -19,9 +19,11 @@ What is applied automatically, and what goes to the AR review queue (``review``)
 - The whole remittance is held (nothing applied, every line ``open``, the engine's
   choice kept as a proposal) when its figures cannot be trusted: BPR02 differs from the
   sum of the RMR paid amounts (which figure is right is for a person to find out), the
-  payment is a debit (BPR03 ``D``), or another document of the partner already brought a
-  payment with the same trace number and amount (the same 820 sent twice under a new
-  ISA13). Applying cash to the wrong invoice is worse than not applying it.
+  payment is a debit (BPR03 ``D``), it has no RMR lines at all (then one queue line holds
+  the whole payment, so that the cash is not lost from sight), or another document of
+  the partner already brought a payment with the same trace number and amount (the same
+  820 sent twice under a new ISA13). Applying cash to the wrong invoice is worse than not
+  applying it.
 
 Safety: the document's remittance row is unique, so a reprocessed document is only marked
 delivered again. Each open item is updated with an optimistic check on the amount read;
@@ -61,6 +63,8 @@ log = logging.getLogger(__name__)
 
 _CENT: Final = Decimal("0.01")
 _ZERO: Final = Decimal("0.00")
+_NO_DETAIL: Final = "(no remittance detail)"
+"""The reference of the one queue line a payment without RMR lines gets."""
 
 
 def _money(value: Decimal | None) -> Decimal:
@@ -136,6 +140,8 @@ async def _hold_reason(
     """Why nothing of this remittance may be applied automatically, or None."""
     if remittance.credit_debit != "C":
         return "the payment is a debit (BPR03 D), not money paid to us"
+    if not remittance.lines:
+        return "the payment carries no remittance lines (RMR): nothing names an invoice"
     if result.total_mismatch != 0:
         return (
             f"the payment amount {_money(result.payment_amount)} differs from the lines' "
@@ -178,6 +184,26 @@ def _plan(
                 plan.applications.append((position, app))
         plan.reductions[item.id] = plan.reductions.get(item.id, _ZERO) + applied + discount
         plan.cash_applied += applied
+    if not remittance.lines and hold is not None:
+        # cash with no RMR at all: one queue line for the whole payment, or no one sees it
+        plan.lines.append(
+            NewRemittanceLine(
+                line_index=0,
+                reference_qualifier=None,
+                reference=_NO_DETAIL,
+                paid_amount=_money(result.payment_amount),
+                invoice_amount=None,
+                discount_amount=_ZERO,
+                adjustment_amount=_ZERO,
+                adjustment_codes=(),
+                status="unmatched",
+                review="open",
+                rule="none",
+                confidence=0.0,
+                reason=f"held, {hold}",
+                invoice_number=None,
+            )
+        )
     return plan
 
 

@@ -370,7 +370,7 @@ def erp_services(
         "ack_overdue": OverdueMonitor(
             ctx.store, interval=ctx.settings.ack_check_seconds, alerts=alerts
         ),
-        "payment_pusher": PaymentPusher(ctx.store, erp),
+        "payment_pusher": PaymentPusher(ctx.store, erp, interval=ctx.settings.payment_push_seconds),
     }
     if isinstance(erp, InvoiceSource):
         services["invoice_poller"] = InvoicePoller(ctx, erp, erp_name=erp.name, alerts=alerts)

@@ -161,6 +161,34 @@ async def test_payment_total_mismatch_holds_the_whole_remittance(
     assert (await store.open_item_by_id(invoice)).open_amount == D("200.00")  # type: ignore[union-attr]
 
 
+async def test_a_payment_without_remittance_lines_waits_whole_in_the_queue(
+    store: Store, receiver: PipelineReceiver, worker: Worker, partners: PartnerRegistry
+) -> None:
+    invoice = await add_item(store, "INV-6001", "480.00", po="4500060001")
+    doc = await _remittance_doc(
+        store, await _receive(receiver, worker, initech_820(amount="480.00"))
+    )
+    assert doc.state == State.DELIVERED
+    message = (await store.events(doc.id))[-1].message
+    assert message.startswith(
+        "cash held for review, nothing applied: the payment carries no remittance lines (RMR)"
+    )
+    review = CashReview(store, partners)
+    [line] = await review.queue(QueueFilter(partner_id="initech"))
+    assert (line.reference, line.paid_amount, line.unplaced_amount) == (
+        "(no remittance detail)",
+        D("480.00"),
+        D("480.00"),
+    )
+    assert line.status == "unmatched" and "no remittance lines" in line.reason
+    # the amount points the clerk at the one invoice it fits, who applies it
+    [best, *_] = await review.candidates(line.id)
+    assert best.invoice_number == "INV-6001" and best.score > 0
+    await review.apply(line.id, [(invoice, D("480.00"))], "carl")
+    assert await review.queue(QueueFilter(partner_id="initech")) == []
+    assert (await store.open_item_by_id(invoice)).status == "closed"  # type: ignore[union-attr]
+
+
 async def test_same_payment_sent_again_is_held(
     store: Store, receiver: PipelineReceiver, worker: Worker
 ) -> None:

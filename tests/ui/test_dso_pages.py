@@ -192,3 +192,23 @@ async def test_dso_pages_have_no_inline_script_or_style(signed_in: Client, store
         assert re.findall(r"<script(?![^>]*\bsrc=)", html) == [], path
         assert " style=" not in html and "<style" not in html, path
         assert re.findall(r"<[^>]+\son[a-z]+\s*=", html) == [], path
+
+
+async def test_the_default_period_is_the_settings(
+    ctx: GatewayContext, store: Store, users: Users
+) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from gateway.ports import GatewayContext as Context
+    from gateway.web.app import create_app
+
+    settings = ctx.settings.model_copy(update={"dso_period_days": 30})
+    thirty = Context(settings=settings, store=store, partners=ctx.partners, receive=ctx.receive)
+    client: Client = TestClient(TestServer(create_app(thirty)))
+    await client.start_server()
+    try:
+        await sign_in(client, users.viewer)
+        html = await (await client.get("/ui/dso?as_of=2026-02-28")).text()
+        assert "sales over 30 days" in html and 'value="30"' in html
+    finally:
+        await client.close()

@@ -30,7 +30,6 @@ from aiohttp import web
 
 from gateway.dso import BUCKETS, PORTFOLIO, compute, trend
 from gateway.dso.service import (
-    PERIOD_DAYS,
     DsoSnapshotError,
     figures_from_json,
     formulas,
@@ -72,13 +71,14 @@ class Query:
 
     @classmethod
     def of(cls, request: web.Request) -> Query:
-        """Read ``?as_of=YYYY-MM-DD&period=N`` (defaults: today UTC, 90).
+        """Read ``?as_of=YYYY-MM-DD&period=N`` (defaults: today UTC, ``dso_period_days``).
 
         Raises:
             UsageError: a value is malformed; the message names it.
         """
         text = request.query.get("as_of", "").strip()
-        period = request.query.get("period", "").strip() or str(PERIOD_DAYS)
+        default = request.config_dict[CONTEXT].settings.dso_period_days
+        period = request.query.get("period", "").strip() or str(default)
         try:
             as_of = dt.date.fromisoformat(text) if text else dt.datetime.now(dt.UTC).date()
         except ValueError:
