@@ -82,6 +82,7 @@ run: $(STAMP) ## bootstrap, then start the gateway on SQLite with the example pa
 	echo "   browser: http://127.0.0.1:8080/ui/  user demo, password $$password"; \
 	echo "     (AR queue: Initech's 820 was applied to the open items of"; \
 	echo "      partners/initech/open-items.csv; DSO dashboard: /ui/dso)"; \
+	echo "     Initech's 997 is parked as failed: its SFTP server is fictional (o2c documents list --partner initech)"; \
 	echo "   test API key (admin): $$key"; \
 	echo "   a sample 850 was dropped in $(RUN_DIR)/drop; follow it with:"; \
 	echo "   curl -s -H 'Authorization: Bearer $$key' http://127.0.0.1:8080/api/v1/documents"; \
