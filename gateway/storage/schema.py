@@ -344,3 +344,14 @@ ui_sessions = sa.Table(
 """Browser sessions, shared by every process of the web role: by the sha256 of the session id
 (the cookie holds the id), the principal, CSRF token and pending notices in ``data``, and
 ``started``/``last_seen`` as Unix times."""
+
+ui_login_failures = sa.Table(
+    "ui_login_failures",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("key", sa.String(300), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Index(None, "key", "at"),
+)
+"""Failed sign-ins by throttle key (``user:<name>``, ``addr:<address>``) and Unix time, so that
+every web process counts the same failures; rows older than the window are deleted."""

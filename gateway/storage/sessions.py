@@ -1,4 +1,8 @@
-"""Browser sessions as rows: the store's side of :class:`gateway.web.ui.sessions.SessionStore`.
+"""Browser sessions and failed sign-ins as rows: the store's side of the UI's sessions.
+
+Failed sign-ins (:meth:`SessionRows.add_login_failures` and friends) back
+:class:`gateway.web.ui.sessions.LoginThrottle`, so that a guesser meets the same limit on
+every web process.
 
 :class:`SessionRows` keeps each session by the sha256 of its id (a copy of the table
 does not give anyone a usable cookie), with its contents as JSON and its start and last
@@ -16,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.storage.base import StoreBase
-from gateway.storage.schema import ui_sessions
+from gateway.storage.schema import ui_login_failures, ui_sessions
 
 
 class SessionRows(StoreBase):
@@ -57,6 +61,25 @@ class SessionRows(StoreBase):
         )
         async with self._write() as conn:
             return (await conn.execute(stmt)).rowcount
+
+    async def add_login_failures(self, keys: list[str], at: float, *, forget_before: float) -> None:
+        """Record one failed sign-in under each key; drop failures older than the window."""
+        c = ui_login_failures.c
+        async with self._write() as conn:
+            await conn.execute(sa.delete(ui_login_failures).where(c.at < forget_before))
+            await conn.execute(sa.insert(ui_login_failures), [{"key": k, "at": at} for k in keys])
+
+    async def login_failures(self, key: str, since: float) -> list[float]:
+        """When ``key`` failed since ``since`` (Unix times, oldest first)."""
+        c = ui_login_failures.c
+        stmt = sa.select(c.at).where(c.key == key, c.at > since).order_by(c.at)
+        async with self._read() as conn:
+            return [float(at) for at in (await conn.execute(stmt)).scalars()]
+
+    async def clear_login_failures(self, key: str) -> None:
+        """Forget ``key``'s failures (a successful sign-in of that user)."""
+        async with self._write() as conn:
+            await conn.execute(sa.delete(ui_login_failures).where(ui_login_failures.c.key == key))
 
     async def count_sessions(self) -> int:
         """How many sessions are stored (expired ones not purged yet included)."""

@@ -1,4 +1,4 @@
-"""Two web processes on one database serve the same browser sessions (scale-out of the web role).
+"""Two web processes on one database share browser sessions and sign-in throttling.
 
 Each "process" is its own app over its own :class:`Store` on the shared database, signing
 with the same ``UI_SESSION_KEY``: a person signed in on one is signed in on the other,
@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.storage import Store
 from gateway.web.app import create_app
-from gateway.web.ui.sessions import SESSION_COOKIE
+from gateway.web.ui.sessions import SESSION_COOKIE, SessionPolicy
 from tests.ui.conftest import csrf_token, sign_in
 from tests.web.conftest import make_context
 
@@ -72,6 +72,38 @@ async def test_a_session_is_served_by_every_process(
         assert await store.count_sessions() == 0
         gone = await first.get("/ui/documents", allow_redirects=False)
         assert gone.status == 303 and gone.headers["Location"].startswith("/ui/login")
+    finally:
+        await first.close()
+        await second.close()
+        await other_store.close()
+
+
+async def test_failed_sign_ins_count_on_every_process(
+    store: Store,
+    database_url: str,
+    data_dir: Path,
+    settings: Settings,
+    partners: PartnerRegistry,
+    users: Users,
+) -> None:
+    """A guesser spreading attempts over two processes meets one limit, not two."""
+    limit = SessionPolicy().user_failures
+    other_store = await Store.open(database_url, data_dir=data_dir)
+    first: Client = TestClient(TestServer(create_app(make_context(store, settings, partners))))
+    second: Client = TestClient(
+        TestServer(create_app(make_context(other_store, settings, partners)))
+    )
+    await first.start_server()
+    await second.start_server()
+    try:
+        for n in range(limit):
+            client = first if n % 2 else second
+            assert (await sign_in(client, users.admin, "guess")).status == 401
+        for client in (first, second):
+            resp = await sign_in(client, users.admin)  # the right password, too late
+            assert resp.status == 429
+            assert "Too many failed sign-ins" in await resp.text()
+        assert (await sign_in(first, users.viewer)).status == 303  # others may still sign in
     finally:
         await first.close()
         await second.close()

@@ -99,7 +99,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     address = request.remote or "unknown"
     throttle = request.config_dict[THROTTLE]
     store = request.config_dict[CONTEXT].store
-    wait = throttle.retry_after(username, address)
+    wait = await throttle.retry_after(username, address)
     if wait > 0:
         log.warning("sign-in refused: too many failures", extra={"address": address})
         minutes = max(1, math.ceil(wait / 60))
@@ -107,12 +107,12 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_page(request, error=message, status=429, username=username, retry_after=wait)
     principal = await store.verify_user(username, password) if username and password else None
     if principal is None:
-        throttle.failed(username, address)
+        await throttle.failed(username, address)
         await store.audit(username or "?", "ui_login_failed", "ui", {"address": address})
         log.info("sign-in failed", extra={"address": address})
         message = "The user name or password is wrong."
         return _login_page(request, error=message, status=401, username=username)
-    throttle.succeeded(username)
+    await throttle.succeeded(username)
     sessions = request.config_dict[SESSIONS]
     previous = request.get(SESSION)
     if previous is not None:

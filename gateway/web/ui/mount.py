@@ -103,7 +103,7 @@ def install_ui(
     policy = policy or SessionPolicy()
     sessions = SessionStore(session_key(ctx.settings), policy, backend=ctx.store)
     app[SESSIONS] = sessions
-    app[THROTTLE] = LoginThrottle(policy, clock=lambda: sessions.clock())
+    app[THROTTLE] = LoginThrottle(policy, clock=lambda: sessions.clock(), backend=ctx.store)
     ui = web.Application(middlewares=[page_errors, session_middleware])
     ui[FRAME] = Frame(templates=environment(), sections=tuple(sections))
     ui[STATIC] = static_files()

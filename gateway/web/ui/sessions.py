@@ -12,8 +12,8 @@ its own CSRF token, which every form posts back.
 Every process must sign with the same key: the secret ``UI_SESSION_KEY``. Without it a
 random key is made per process (logged as a warning), which suits a single process and
 ends every session at restart. Notices and the last-use time are written back after
-each request that changed them (the last-use time at most once a minute). The sign-in
-throttle (:class:`LoginThrottle`) counts per process.
+each request that changed them (the last-use time at most once a minute). Failed sign-ins
+(:class:`LoginThrottle`) are counted in the database too, so every process throttles alike.
 
 The sign-in form, shown before any session exists, is protected by a signed
 double-submit token (:meth:`SessionStore.login_token`).
@@ -272,51 +272,89 @@ class SessionStore:
         )
 
 
-class LoginThrottle:
-    """Counts failed sign-ins per user name and per client address in a sliding window."""
+class ThrottleBackend(Protocol):
+    """Where failed sign-ins are counted (the store's ``ui_login_failures`` table)."""
 
-    def __init__(self, policy: SessionPolicy, *, clock: Callable[[], float] = time.time) -> None:
+    async def add_login_failures(self, keys: list[str], at: float, *, forget_before: float) -> None:
+        """Record a failure under each key; drop those older than ``forget_before``."""
+        ...
+
+    async def login_failures(self, key: str, since: float) -> list[float]:
+        """The key's failures since ``since``, oldest first."""
+        ...
+
+    async def clear_login_failures(self, key: str) -> None:
+        """Forget the key's failures."""
+        ...
+
+
+class LoginThrottle:
+    """Counts failed sign-ins per user name and per client address in a sliding window.
+
+    With a backend (the store) every web process counts the same failures; without one
+    (unit tests) they are counted in this process's memory.
+    """
+
+    def __init__(
+        self,
+        policy: SessionPolicy,
+        *,
+        clock: Callable[[], float] = time.time,
+        backend: ThrottleBackend | None = None,
+    ) -> None:
         self.policy = policy
         self.clock = clock
+        self._backend = backend
         self._failures: dict[str, deque[float]] = {}
 
-    def _recent(self, key: str) -> deque[float]:
+    async def _recent(self, key: str) -> list[float]:
+        horizon = self.clock() - self.policy.window
+        if self._backend is not None:
+            return await self._backend.login_failures(key, horizon)
         failures = self._failures.get(key)
         if failures is None:
-            return deque()
-        horizon = self.clock() - self.policy.window
+            return []
         while failures and failures[0] <= horizon:
             failures.popleft()
         if not failures:
             del self._failures[key]
-        return failures
+        return list(failures)
 
     def _keys(self, username: str, address: str) -> tuple[tuple[str, int], tuple[str, int]]:
         return (
-            (f"user:{username.casefold()}", self.policy.user_failures),
-            (f"addr:{address}", self.policy.address_failures),
+            (f"user:{username.casefold()}"[:300], self.policy.user_failures),
+            (f"addr:{address}"[:300], self.policy.address_failures),
         )
 
-    def retry_after(self, username: str, address: str) -> float:
+    async def retry_after(self, username: str, address: str) -> float:
         """Seconds until another attempt is allowed; 0 when it is allowed now."""
         wait = 0.0
         for key, limit in self._keys(username, address):
-            failures = self._recent(key)
+            failures = await self._recent(key)
             if len(failures) >= limit:
-                wait = max(wait, failures[0] + self.policy.window - self.clock())
+                wait = max(wait, failures[-limit] + self.policy.window - self.clock())
         return max(wait, 0.0)
 
-    def failed(self, username: str, address: str) -> None:
+    async def failed(self, username: str, address: str) -> None:
         """Record a failed sign-in."""
         now = self.clock()
+        keys = [key for key, _ in self._keys(username, address)]
+        if self._backend is not None:
+            await self._backend.add_login_failures(
+                keys, now, forget_before=now - self.policy.window
+            )
+            return
         if len(self._failures) >= _MAX_TRACKED:
             # Many names tried at once: forget those whose failures are all past the window.
             horizon = now - self.policy.window
             for key in [k for k, v in self._failures.items() if not v or v[-1] <= horizon]:
                 del self._failures[key]
-        for key, _ in self._keys(username, address):
+        for key in keys:
             self._failures.setdefault(key, deque()).append(now)
 
-    def succeeded(self, username: str) -> None:
+    async def succeeded(self, username: str) -> None:
         """Forget the user name's failures (the address keeps its count)."""
-        self._failures.pop(f"user:{username.casefold()}", None)
+        key = f"user:{username.casefold()}"[:300]
+        self._failures.pop(key, None)
+        if self._backend is not None:
+            await self._backend.clear_login_failures(key)
