@@ -72,6 +72,10 @@ def payment_records(app: ApplicationRecord) -> list[PaymentRecord]:
     return [first, reversal]
 
 
+_MAX_EXCLUDED: Final = 1000
+"""Most ids in backoff left out of one round's query (the rest are skipped in the loop)."""
+
+
 class PaymentPusher(Periodic):
     """Pushes cash applications to the ERP connector; a :class:`~gateway.ports.Service`.
 
@@ -117,14 +121,15 @@ class PaymentPusher(Periodic):
 
     async def push_once(self) -> int:
         """One round; returns how many applications were marked ``pushed``."""
-        rows = await self.store.applications_to_push(self.batch)
+        now = self.clock()
+        waiting = [i for i, t in self._not_before.items() if t > now][:_MAX_EXCLUDED]
+        rows = await self.store.applications_to_push(self.batch, exclude=waiting)
         if not isinstance(self.erp, PaymentSink):
             for app in rows:
                 await self.store.set_application_erp_state(
                     app.id, reversed_=app.reversed_at is not None, state="unsupported"
                 )
             return 0
-        now = self.clock()
         done = 0
         for app in rows:
             if self._not_before.get(app.id, 0.0) > now:

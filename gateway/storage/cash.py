@@ -46,7 +46,7 @@ from gateway.storage.schema import (
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import AsyncIterator, Iterable
+    from collections.abc import AsyncIterator, Collection, Iterable
     from decimal import Decimal
 
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -334,15 +334,23 @@ class CashStore(StoreBase):
             return bool((await conn.execute(stmt)).rowcount == 1)
 
     # -- the ERP pusher -----------------------------------------------------------------------
-    async def applications_to_push(self, limit: int = 100) -> list[ApplicationRecord]:
-        """Applications whose ``erp_state`` is pending or failed, oldest first."""
+    async def applications_to_push(
+        self, limit: int = 100, *, exclude: Collection[int] = ()
+    ) -> list[ApplicationRecord]:
+        """Applications to push (``pending``, then ``failed``), oldest first.
+
+        ``exclude`` (ids waiting out a backoff) are left out, so that rows the ERP keeps
+        refusing never hold back new ones.
+        """
         ca = cash_applications.c
         stmt = (
             applications_statement()
             .where(ca.erp_state.in_(_PUSH_STATES))
-            .order_by(ca.id)
+            .order_by(sa.case((ca.erp_state == "pending", 0), else_=1), ca.id)
             .limit(limit)
         )
+        if exclude:
+            stmt = stmt.where(ca.id.not_in(list(exclude)))
         async with self._reading() as conn:
             return [application_record(row) for row in await conn.execute(stmt)]
 

@@ -160,3 +160,43 @@ async def test_memory_and_folder_connectors_record_a_key_once(tmp_path: Path) ->
     written = json.loads(files[0].read_text())
     assert written["amount"] == "12.50" and written["reason_code"] == "01"
     assert written["erp_reference"] == reference and written["kind"] == "deduction"
+
+
+class RefusesDiscounts(MemoryErp):
+    """Takes cash, refuses every discount (as the Tryton connector does)."""
+
+    async def record_payment(self, payment: PaymentRecord) -> str:
+        if payment.kind == "discount":
+            raise PermanentDeliveryError("enter the discount by hand")
+        return await super().record_payment(payment)
+
+
+async def test_refused_rows_never_hold_back_new_ones(
+    store: Store, receiver: PipelineReceiver, worker: Worker
+) -> None:
+    # three discounted payments: three payments the ERP takes, three discounts it refuses
+    for n in (1, 2, 3):
+        await add_item(
+            store, f"INV-80{n}", "100.00", po=f"45000800{n}", discount_percent="2", discount_days=30
+        )
+    lines = [Rmr("PO", f"45000800{n}", "98.00", "100.00", "2.00") for n in (1, 2, 3)]
+    await receiver(initech_820(*lines, isa13=801), partner_id=None, channel="sftp_poll")
+    await worker.run_once()
+    erp, clock = RefusesDiscounts(), Clock()
+    pusher = PaymentPusher(store, erp, interval=1.0, batch=2, clock=clock)
+    for _ in range(4):  # rounds of two rows; the refused ones wait out their backoff
+        await pusher.push_once()
+    states = sorted((a.kind, a.erp_state) for a in await store.cash_applications())
+    assert states == [("discount", "failed")] * 3 + [("payment", "pushed")] * 3
+
+    # a new payment arrives while three refused rows fill more than a batch: it goes at once
+    await add_item(store, "INV-809", "40.00", po="450008009")
+    await receiver(
+        initech_820(Rmr("PO", "450008009", "40.00"), isa13=802, trace="ACH-NEW"),
+        partner_id=None,
+        channel="sftp_poll",
+    )
+    await worker.run_once()
+    assert await pusher.push_once() == 1
+    newest = (await store.cash_applications())[-1]
+    assert (newest.amount, newest.erp_state) == (D("40.00"), "pushed")
