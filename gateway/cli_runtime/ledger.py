@@ -146,10 +146,13 @@ async def _import(
     try:
         skipped: list[tuple[str, str]] = []
         fresh: list[OpenItem] = []
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str]] = set()  # known already: one query per partner, not per row
+        for partner_id in sorted({item.partner_id for item in found}):
+            known = await store.open_items(partner_id=partner_id)
+            seen.update((partner_id, i.invoice_number) for i in known)
         for item in found:
             key = (item.partner_id, item.invoice_number)
-            if key in seen or await store.open_item(*key) is not None:
+            if key in seen:
                 skipped.append(key)
                 continue
             seen.add(key)

@@ -116,3 +116,10 @@ def artifacts(request: pytest.FixtureRequest) -> Artifacts:
     shutil.rmtree(folder, ignore_errors=True)
     print(f"screenshots of {request.node.nodeid}: {folder}")
     return Artifacts(folder)
+
+
+def console_errors(page: Page) -> list[str]:
+    """Console errors of the page, as they come (a CSP violation or a failed load shows here)."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return errors

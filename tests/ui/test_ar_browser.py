@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from playwright.async_api import expect
 
 from gateway.web.app import create_app
-from tests.support.browser import live_server
+from tests.support.browser import console_errors, live_server
 from tests.ui.ar_seed import PARTNER, add_invoice, remit
 from tests.ui.conftest import PASSWORD, Users
 
@@ -23,13 +23,6 @@ if TYPE_CHECKING:
     from gateway.ports import GatewayContext
     from gateway.storage import Store
     from tests.support.browser import Artifacts
-
-
-def _watch_console(page: Page) -> list[str]:
-    """Console errors of the page (a CSP violation or a failed load shows up here)."""
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    return errors
 
 
 async def _sign_in(page: Page, base: str, username: str, next_page: str = "/ui/ar") -> None:
@@ -66,7 +59,7 @@ async def test_clerk_applies_a_payment_and_the_line_leaves_the_queue(
     await _seed(ctx)
     async with live_server(create_app(ctx)) as base:
         page = await chromium.new_page()
-        errors = _watch_console(page)
+        errors = console_errors(page)
         await _sign_in(page, base, users.clerk)
         nav = page.get_by_role("navigation", name="Main")
         await expect(nav.get_by_role("link", name="AR queue")).to_have_attribute(
@@ -113,7 +106,7 @@ async def test_reversal_brings_the_line_back_by_keyboard(
     await _seed(ctx)
     async with live_server(create_app(ctx)) as base:
         page = await chromium.new_page()
-        errors = _watch_console(page)
+        errors = console_errors(page)
         await _sign_in(page, base, users.clerk)
         await page.get_by_role("link", name="REMIT 77821").focus()
         await page.keyboard.press("Enter")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from playwright.async_api import expect
 
 from gateway.web.app import create_app
-from tests.support.browser import live_server
+from tests.support.browser import console_errors, live_server
 from tests.ui.conftest import PASSWORD, Users, file_with_children
 
 if TYPE_CHECKING:
@@ -20,13 +20,6 @@ if TYPE_CHECKING:
     from gateway.ports import GatewayContext
     from gateway.storage import Store
     from tests.support.browser import Artifacts
-
-
-def _watch_console(page: Page) -> list[str]:
-    """Console errors of the page (a CSP violation or a failed load shows up here)."""
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    return errors
 
 
 async def _sign_in(page: Page, username: str) -> None:
@@ -45,7 +38,7 @@ async def test_admin_searches_opens_a_timeline_and_reprocesses(
     doc, child = await file_with_children(store)
     async with live_server(create_app(ctx)) as base:
         page = await chromium.new_page()
-        errors = _watch_console(page)
+        errors = console_errors(page)
         await page.goto(f"{base}/ui/documents")
         await expect(page).to_have_url(re.compile(r"/ui/login\?next="))
         # Keyboard: the form starts at the user name; Tab goes on to the password.
@@ -108,7 +101,7 @@ async def test_an_ar_is_refused_the_admin_pages(
     doc, _ = await file_with_children(store)
     async with live_server(create_app(ctx)) as base:
         page = await chromium.new_page()
-        errors = _watch_console(page)
+        errors = console_errors(page)
         await page.goto(f"{base}/ui/login")
         await _sign_in(page, users.clerk)
         await expect(page).to_have_url(f"{base}/ui/")

@@ -14,21 +14,15 @@ from playwright.async_api import expect
 from gateway.dso.service import take_snapshot
 from gateway.web.app import create_app
 from tests.dso.seed import AS_OF, seed_ledger
-from tests.support.browser import live_server
+from tests.support.browser import console_errors, live_server
 from tests.ui.conftest import PASSWORD, Users
 
 if TYPE_CHECKING:
-    from playwright.async_api import BrowserContext, Page
+    from playwright.async_api import BrowserContext
 
     from gateway.ports import GatewayContext
     from gateway.storage import Store
     from tests.support.browser import Artifacts
-
-
-def _watch_console(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    return errors
 
 
 async def test_clerk_reads_the_dashboard_trend_and_downloads_csv(
@@ -42,7 +36,7 @@ async def test_clerk_reads_the_dashboard_trend_and_downloads_csv(
     await take_snapshot(store, ctx.partners, AS_OF)
     async with live_server(create_app(ctx)) as base:
         page = await chromium.new_page()
-        errors = _watch_console(page)
+        errors = console_errors(page)
         await page.goto(f"{base}/ui/dso?as_of=2026-03-31")
         await page.get_by_label("User name").fill(users.clerk)
         await page.get_by_label("Password").fill(PASSWORD)
